@@ -3,7 +3,7 @@
 python tools/nbpy.py to-nb nbs/x.py   -> writes nbs/x.ipynb (code cells keep `#|` directives)
 python tools/nbpy.py to-py nbs/x.ipynb -> writes /tmp/<name>.py
 """
-import json, sys, re
+import json, sys, re, hashlib
 from pathlib import Path
 
 def to_nb(src):
@@ -26,7 +26,11 @@ def to_nb(src):
     flush()
     nb = {'cells': cells, 'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
           'nbformat': 4, 'nbformat_minor': 5}
-    for c in cells:  # nbformat wants a list of lines
+    seen = set()
+    for c in cells:  # nbformat wants a list of lines, and stable cell ids (nbdev writes them into the exported modules)
+        cid = hashlib.sha1(c['source'].encode()).hexdigest()[:8]
+        while cid in seen: cid = hashlib.sha1(cid.encode()).hexdigest()[:8]
+        seen.add(cid); c['id'] = cid
         s = c['source'].splitlines(keepends=True); c['source'] = s
     out = src.with_suffix('.ipynb'); out.write_text(json.dumps(nb, indent=1) + '\n'); print(out)
 

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['deit_tiny', 'deit_small', 'deit_base', 'vit_tiny', 'vit_small', 'vit_base']
 
-# %% ../../nbs/03_models.vision_transformer.ipynb #71c8da99
+# %% ../../nbs/03_models.vision_transformer.ipynb #3dc80730
 import timm, torch
 from torch import nn
 from fastcore.meta import delegates
 from timm.models.vision_transformer import VisionTransformer
 
-# %% ../../nbs/03_models.vision_transformer.ipynb #cae7ea1b
+# %% ../../nbs/03_models.vision_transformer.ipynb #b266b6e5
 _vit_dims = dict(tiny=(192, 3), small=(384, 6), base=(768, 12))  # (embed_dim, num_heads); 12 blocks each
 
 def _check_patch_multiple(patch_embed, args):
@@ -35,10 +35,12 @@ def _create_vit(size, patch_size=16, pretrained=False, drop_path_rate=0., **kwar
     args = dict(patch_size=patch_size, embed_dim=embed_dim, depth=12, num_heads=num_heads, mlp_ratio=4., qkv_bias=True,
                 num_classes=0, global_pool='token', dynamic_img_size=True, drop_path_rate=drop_path_rate)
     model = timm.create_model(name, pretrained=pretrained, **{**args, **kwargs})
+    # timm starts the class token at std 1e-6; DINO's reference initialises it like the position embeddings
+    if not pretrained: nn.init.trunc_normal_(model.cls_token, std=.02)
     model.patch_embed.register_forward_pre_hook(_check_patch_multiple)
     return model
 
-# %% ../../nbs/03_models.vision_transformer.ipynb #7098bd43
+# %% ../../nbs/03_models.vision_transformer.ipynb #92dc3e02
 _set_by_us = ['embed_dim', 'num_heads', 'num_classes', 'global_pool', 'dynamic_img_size']  # hidden from the signatures
 
 @delegates(VisionTransformer, but=_set_by_us)
