@@ -6,7 +6,7 @@
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'PerImageColorJitter', 'DINOCropPipeline', 'get_dino_aug_pipelines', 'denormalize',
            'show_crops']
 
-# %% ../nbs/01_augmentations.ipynb #00625028
+# %% ../nbs/01_augmentations.ipynb #edc4ee95
 import math
 from collections import OrderedDict
 import torch, torch.nn as nn
@@ -14,12 +14,35 @@ import kornia.augmentation as K
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr
 
-# %% ../nbs/01_augmentations.ipynb #7ecd142a
+# %% ../nbs/01_augmentations.ipynb #99b2d130
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# %% ../nbs/01_augmentations.ipynb #4b2d23ad
+# %% ../nbs/01_augmentations.ipynb #db631faf
 _JITTER_KEYS = ('brightness_factor', 'contrast_factor', 'saturation_factor', 'hue_factor')
+_TWO_PI = 2 * math.pi
+# HSV -> RGB: for each output channel (rows r, g, b) and hue sextant (columns 0..5), which of (v, q, p, t) it takes
+_HSV_TABLE = torch.tensor([[0, 1, 2, 2, 3, 0], [3, 0, 0, 1, 2, 2], [2, 2, 3, 0, 0, 1]])
+
+def _hue_shift(x, turns):
+    "Kornia's `adjust_hue` (RGB -> HSV, rotate, HSV -> RGB) with the same float operations, without its stack/split copies"
+    r, g, b = x.unbind(-3)
+    maxc, minc = x.amax(-3), x.amin(-3)
+    delta = maxc - minc
+    s = delta / torch.where(maxc == 0, torch.ones_like(maxc), maxc + 1e-8)
+    deltac = torch.where(delta == 0, torch.ones_like(delta), delta)
+    rc, gc, bc = (maxc.unsqueeze(-3) - x).unbind(-3)
+    h = torch.where((r >= g) & (r >= b), bc - gc, torch.where(g >= b, (rc - bc) + 2.0 * deltac, (gc - rc) + 4.0 * deltac))
+    h = _TWO_PI * ((h / deltac / 6.0) % 1.0)
+    h = h.masked_fill(h >= _TWO_PI, 0.0)
+    h = torch.remainder(h + (turns * 2 * math.pi).to(x).view(-1, 1, 1), _TWO_PI)
+    h6 = h.masked_fill(h >= _TWO_PI, 0.0) / _TWO_PI * 6
+    hi = torch.floor(h6) % 6
+    fr = (h6 % 6) - hi
+    p, q, t = maxc * (1.0 - s), maxc * (1.0 - fr * s), maxc * (1.0 - (1.0 - fr) * s)
+    # one gather from the four candidate planes instead of fifteen nested `where`s: a selection, so the values are equal
+    idx = _HSV_TABLE.to(x.device)[:, hi.long().clamp_(0, 5)].transpose(0, 1)
+    return torch.stack((maxc, q, p, t), -3).gather(-3, idx)
 
 class PerImageColorJitter(K.ColorJitter):
     "Kornia `ColorJitter` (torchvision's formulas) whose order of the four ops is drawn per image, as torchvision does"
@@ -32,8 +55,8 @@ class PerImageColorJitter(K.ColorJitter):
         return params
 
     def apply_transform(self, input, params, flags, transform=None):
-        ops = (self._brightness_fn, self._contrast_fn, self._saturation_fn, self._adjust_hue_turns)
-        x = input.clamp(0, 1)
+        ops = (self._brightness_fn, self._contrast_fn, self._saturation_fn, _hue_shift)
+        x = input.clamp(0, 1)  # a new tensor: the steps below may write into it in place
         order = params['order'].to(x.device)
         if order.ndim == 1: order = order.expand(x.shape[0], -1)  # a per-batch order replayed from Kornia's own params
         factors = [params[k].to(x) for k in _JITTER_KEYS]
@@ -42,10 +65,10 @@ class PerImageColorJitter(K.ColorJitter):
         for step in range(4):
             for i, op in enumerate(ops):
                 idx = (order[:, step] == i).nonzero().squeeze(1)
-                if active[i] and len(idx): x = x.index_copy(0, idx, op(x[idx], factors[i][idx]))
+                if active[i] and len(idx): x.index_copy_(0, idx, op(x[idx], factors[i][idx]))
         return x.clamp(0, 1)
 
-# %% ../nbs/01_augmentations.ipynb #ff537770
+# %% ../nbs/01_augmentations.ipynb #4ba2036c
 class _Clamp01(nn.Module):
     def forward(self, x): return x.clamp(0, 1)
 
@@ -75,7 +98,7 @@ class DINOCropPipeline(nn.Sequential):
         elif x.dtype in (torch.float16, torch.bfloat16): x = x.float()
         return super().forward(x)
 
-# %% ../nbs/01_augmentations.ipynb #d2264590
+# %% ../nbs/01_augmentations.ipynb #2c025040
 def _check_prob(name, p):
     if not 0 <= p <= 1: raise ValueError(f"{name}={p} is a probability: it must be in [0, 1]")
 
@@ -114,7 +137,7 @@ def get_dino_aug_pipelines(num_crops=(2, 8), crop_sizes=(224, 96), min_scales=(0
              DINOCropPipeline(crop_sizes[0], g_scale, blur_ps[1], solarize_p=solarize_p, **kw)] +
             [DINOCropPipeline(crop_sizes[1], l_scale, blur_ps[2], **kw) for _ in range(n_local)])
 
-# %% ../nbs/01_augmentations.ipynb #a8eb4138
+# %% ../nbs/01_augmentations.ipynb #5738ab67
 def denormalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     "Undo the normalisation of a (B,3,H,W) or (3,H,W) batch, back to [0, 1] for display"
     mean, std = (torch.tensor(v, dtype=x.dtype, device=x.device).view(3, 1, 1) for v in (mean, std))

@@ -18,11 +18,13 @@ __all__ = ['REFERENCE', 'SAMPLE_RUN', 'save_outputs', 'dino_train']
 from .data import dino_dls, sample_images_path
 from .vision.dino import dino_learner
 
-# %% ../nbs/20_cli.ipynb #b4be61ef
+# %% ../nbs/20_cli.ipynb #abd244de
 REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, size=256, lr=0.0005,
-                 global_crop_size=224, local_crop_size=96, local_crops_number=8, epoch_len=None)
-SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=10, warmup_epochs=1, size=96, lr=0.008,
-                  global_crop_size=64, local_crop_size=32, local_crops_number=6, epoch_len=128)
+                 global_crop_size=224, local_crop_size=96, local_crops_number=8, epoch_len=None, hidden_dim=2048,
+                 bottleneck_dim=256)
+SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=6, warmup_epochs=1, size=64, lr=0.008,
+                  global_crop_size=32, local_crop_size=16, local_crops_number=4, epoch_len=128, hidden_dim=256,
+                  bottleneck_dim=64)
 
 # %% ../nbs/20_cli.ipynb #770b4440
 def _pair(s, name):
@@ -54,7 +56,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict):
     js = _atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(metrics, indent=2)))
     return ckpt,bb,js
 
-# %% ../nbs/20_cli.ipynb #9471d51c
+# %% ../nbs/20_cli.ipynb #db2331d3
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -64,6 +66,8 @@ def dino_train(
     out_dim:int=None,                  # K, the head's output dimension; 65536 works well for complex data such as ImageNet (default 65536; sample run 1024)
     norm_last_layer:bool=True,         # Weight-normalise the last layer with a fixed magnitude; makes training more stable (--no-norm_last_layer for the paper's boosted ViT-S run)
     use_bn_in_head:bool=False,         # BatchNorm in the head's MLP (not for ViTs)
+    hidden_dim:int=None,               # Width of the head's hidden layers (default 2048; sample run 256)
+    bottleneck_dim:int=None,           # Width of the head's bottleneck before the weight-normalised last layer (default 256; sample run 64)
     momentum_teacher:float=0.996,      # Start of the teacher EMA schedule (cosine to 1); try 0.9995 with batches of 256 or fewer
     teacher_temp:float=0.04,           # Final teacher temperature; above 0.07 training is unstable; try lowering it if the loss does not decrease
     warmup_teacher_temp:float=0.04,    # Initial teacher temperature; try lowering it if the loss does not decrease
@@ -74,18 +78,18 @@ def dino_train(
     weight_decay_end:float=0.4,        # Final weight decay
     clip_grad:float=3.0,               # Per-parameter gradient norm limit; 0 disables clipping (can help optimisation for larger ViTs)
     bs:int=None,                       # Images per GPU (default 64; sample run 16)
-    epochs:int=None,                   # Training epochs (default 100; sample run 10)
+    epochs:int=None,                   # Training epochs (default 100; sample run 6)
     freeze_last_layer:int=1,           # Epochs with the head's last layer frozen; increase it if the loss does not decrease
     lr:float=None,                     # Learning rate at batch size 256, scaled linearly with the total batch (default 0.0005; sample run 0.008)
     warmup_epochs:int=None,            # Linear lr warm-up epochs (default 10; sample run 1)
     min_lr:float=1e-6,                 # Final lr of the cosine schedule
     drop_path_rate:float=0.1,          # Stochastic depth of the student
     global_crops_scale:str='0.4,1.0',  # Area range of the global crops; without local crops use 0.14,1.0
-    local_crops_number:int=None,       # Local crops per image; 0 disables multi-crop (default 8; sample run 6)
+    local_crops_number:int=None,       # Local crops per image; 0 disables multi-crop (default 8; sample run 4)
     local_crops_scale:str='0.05,0.4',  # Area range of the local crops
-    global_crop_size:int=None,         # Global crop side in pixels (default 224; sample run 64)
-    local_crop_size:int=None,          # Local crop side in pixels (default 96; sample run 32)
-    size:int=None,                     # Side the images are resized to before cropping (default 256; sample run 96)
+    global_crop_size:int=None,         # Global crop side in pixels (default 224; sample run 32)
+    local_crop_size:int=None,          # Local crop side in pixels (default 96; sample run 16)
+    size:int=None,                     # Side the images are resized to before cropping (default 256; sample run 64)
     epoch_len:int=None,                # Images per epoch (repeats a small dataset); default: the dataset's size (sample run 128)
     num_workers:int=None,              # Data-loader workers (default: fastai's choice)
     seed:int=0,                        # Random seed
@@ -95,7 +99,8 @@ def dino_train(
         preset = dict(SAMPLE_RUN if data is None else REFERENCE)
         given = dict(arch=arch, patch_size=patch_size, out_dim=out_dim, bs=bs, epochs=epochs, warmup_epochs=warmup_epochs, lr=lr,
                      size=size, global_crop_size=global_crop_size, local_crop_size=local_crop_size,
-                     local_crops_number=local_crops_number, epoch_len=epoch_len)
+                     local_crops_number=local_crops_number, epoch_len=epoch_len, hidden_dim=hidden_dim,
+                     bottleneck_dim=bottleneck_dim)
         cfg = {**preset, **{k:v for k,v in given.items() if v is not None}}
         gscale,lscale = _pair(global_crops_scale, 'global_crops_scale'),_pair(local_crops_scale, 'local_crops_scale')
         if fp16 and bf16: raise ValueError("--fp16 and --bf16 exclude each other: pick one")
@@ -112,7 +117,7 @@ def dino_train(
             teacher_temp=teacher_temp, warmup_teacher_temp=warmup_teacher_temp,
             warmup_teacher_temp_epochs=warmup_teacher_temp_epochs, momentum_teacher=momentum_teacher,
             weight_decay=weight_decay, weight_decay_end=weight_decay_end, freeze_last_layer=freeze_last_layer,
-            clip_grad=clip_grad or None)
+            clip_grad=clip_grad or None, head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']))
         if fp16: learn.to_fp16()
         if bf16: learn.to_bf16()
         total_bs = cfg['bs'] * max(num_distrib(), 1)

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg PYTHONWARNINGS=ignore
+# one torch thread per notebook: nbdev_test runs 2 notebooks at once, and oversubscribed cores slow torch down many times
+export PATH="$PWD/.venv/bin:$PATH" MPLBACKEND=Agg PYTHONWARNINGS=ignore OMP_NUM_THREADS=1
 state() { { git status --porcelain; git diff; } | sha256sum; }
 before=$(state)
 nbdev_export

@@ -29,7 +29,7 @@ def _out_dim(m:nn.Module):
     if not lins: raise ValueError("Cannot infer `out_dim`: the head has no nn.Linear; pass `out_dim=` to DINOModel")
     return lins[-1].out_features
 
-# %% ../../nbs/10_vision.dino.ipynb #24f0f3d7
+# %% ../../nbs/10_vision.dino.ipynb #573f0de5
 class DINOModel(Module):
     "Student, teacher (a gradient-free copy of the student, updated by EMA) and the teacher-output centre"
     def __init__(self, student:nn.Module, teacher:nn.Module|None=None, out_dim:int|None=None, n_global:int=2):
@@ -56,7 +56,7 @@ class DINOModel(Module):
     def backbone(self, which:str='teacher') -> nn.Module:
         "The teacher's (default, as the reference evaluates) or student's backbone, without multi-crop wrapper and head"
         if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
-        m = getattr(self, which)
+        m = _unwrap(getattr(self, which))  # the student may be wrapped in DistributedDataParallel
         m = m[0] if isinstance(m, nn.Sequential) else m
         return getattr(m, 'encoder', m)
 
@@ -158,7 +158,7 @@ class DINOSchedules(ParamScheduler):
 # %% ../../nbs/10_vision.dino.ipynb #7b77e096
 def _unwrap(m): return getattr(m, 'module', m)
 
-# %% ../../nbs/10_vision.dino.ipynb #9c9e8a71
+# %% ../../nbs/10_vision.dino.ipynb #fe8a787f
 class DINO(Callback):
     "DINO self-distillation: multi-crop, teacher forward, loss, centre, teacher EMA, clipping, last-layer freezing"
     order,run_valid = MixedPrecision.order+1,True
@@ -276,7 +276,9 @@ class DINO(Callback):
             raise FloatingPointError(
                 f"DINO loss is {self.loss.item()} at epoch {self.epoch}, iteration {self.iter}: training stopped before "
                 "this step changed any weight. Try a lower lr, fp32 instead of fp16 (the authors advise it for /8 "
-                "models), clip_grad=3.0, or a lower teacher_temp.")
+                "models), clip_grad=3.0, or a lower teacher_temp."
+                + (f" The last good checkpoint, {self.learn.last_checkpoint}, is intact: resume from it with "
+                   "learn.load_checkpoint." if getattr(self.learn, 'last_checkpoint', None) else ""))
         if not self.training: return
         s,n = teacher_sum(self.pred[1], sync=False)
         self.out_sum = s if self.out_sum is None else self.out_sum + s
