@@ -14,7 +14,7 @@ from fastai.data.transforms import get_image_files
 from fastai.callback.fp16 import MixedPrecision
 
 # %% auto #0
-__all__ = ['REFERENCE', 'SAMPLE_RUN', 'save_outputs', 'dino_train']
+__all__ = ['REFERENCE', 'SAMPLE_RUN', 'save_outputs', 'dino_train', 'main']
 
 # %% ../nbs/20_cli.ipynb #3b595c3a
 from .data import dino_dls, sample_images_path
@@ -65,7 +65,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None):
             vit_attention(learn.model, att_imgs, save=att)
     return ckpt,bb,js,att
 
-# %% ../nbs/20_cli.ipynb #4df6925f
+# %% ../nbs/20_cli.ipynb #7124091d
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -90,7 +90,7 @@ def dino_train(
     epochs:int=None,                   # Training epochs (default 100; sample run 6)
     freeze_last_layer:int=1,           # Epochs with the head's last layer frozen; increase it if the loss does not decrease
     lr:float=None,                     # Learning rate at batch size 256, scaled linearly with the total batch (default 0.0005; sample run 0.008)
-    warmup_epochs:int=None,            # Linear lr warm-up epochs (default 10; sample run 1)
+    warmup_epochs:int=None,            # Linear lr warm-up epochs (default 10, sample run 1; when not given and the run is that short or shorter: a tenth of the epochs)
     min_lr:float=1e-6,                 # Final lr of the cosine schedule
     drop_path_rate:float=0.1,          # Stochastic depth of the student
     global_crops_scale:str='0.4,1.0',  # Area range of the global crops; without local crops use 0.14,1.0
@@ -114,6 +114,9 @@ def dino_train(
                      local_crops_number=local_crops_number, epoch_len=epoch_len, hidden_dim=hidden_dim,
                      bottleneck_dim=bottleneck_dim)
         cfg = {**preset, **{k:v for k,v in given.items() if v is not None}}
+        if warmup_epochs is None and cfg['warmup_epochs'] >= cfg['epochs']:
+            cfg['warmup_epochs'] = cfg['epochs'] // 10
+            print(f"--epochs {cfg['epochs']} is not longer than the default warm-up: warming up over {cfg['warmup_epochs']} epoch(s)")
         gscale,lscale = _pair(global_crops_scale, 'global_crops_scale'),_pair(local_crops_scale, 'local_crops_scale')
         if fp16 and bf16: raise ValueError("--fp16 and --bf16 exclude each other: pick one")
         if cfg['global_crop_size'] > cfg['size']:
@@ -160,3 +163,27 @@ def dino_train(
         print(f"loss {metrics['first_loss']:.3f} -> {metrics['final_loss']:.3f} (ln K = {metrics['ln_out_dim']:.3f})")
         print(f"checkpoint:       {ckpt}\nteacher backbone: {bb}\nmetrics:          {js}")
         if att: print(f"attention maps:   {att}")
+
+# %% ../nbs/20_cli.ipynb #e2e24ac6
+def _flag_dialect(argv, opts):
+    "Rewrite `--a_b`/`--a-b` flags in `argv` to the spelling found in the parser's option strings `opts`"
+    out = []
+    for a in argv:
+        if a.startswith('--') and len(a) > 2:
+            name,eq,val = a[2:].partition('=')
+            neg,base = ('no-', name[3:]) if name.startswith(('no-', 'no_')) else ('', name)
+            for cand in (name, base.replace('-', '_'), base.replace('_', '-')):
+                cand = cand if cand == name else neg + cand
+                if '--' + cand in opts: name = cand; break
+            a = '--' + name + eq + val
+        out.append(a)
+    return out
+
+# %% ../nbs/20_cli.ipynb #ef5a2b83
+def main():
+    "Entry point of the `dino_train` command: accepts `--flag_name` and `--flag-name` with any fastcore version"
+    from fastcore.script import anno_parser
+    opts = {o for act in anno_parser(dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train)._actions
+            for o in act.option_strings}
+    sys.argv[1:] = _flag_dialect(sys.argv[1:], opts)
+    dino_train()
