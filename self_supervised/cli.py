@@ -179,11 +179,13 @@ def _flag_dialect(argv, opts):
         out.append(a)
     return out
 
-# %% ../nbs/20_cli.ipynb #ef5a2b83
+# %% ../nbs/20_cli.ipynb #31488c7d
 def main():
     "Entry point of the `dino_train` command: accepts `--flag_name` and `--flag-name` with any fastcore version"
     from fastcore.script import anno_parser
     opts = {o for act in anno_parser(dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train)._actions
             for o in act.option_strings}
-    sys.argv[1:] = _flag_dialect(sys.argv[1:], opts)
-    dino_train()
+    # called from here, `call_parse` would not read sys.argv (it only does for a script's __main__): parse it ourselves
+    f = dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train
+    args = anno_parser(f, prog='dino_train').parse_args(_flag_dialect(sys.argv[1:], opts))
+    f(**{k:v for k,v in vars(args).items() if k not in ('pdb', 'xtra')})
