@@ -65,7 +65,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None):
             vit_attention(learn.model, att_imgs, save=att)
     return ckpt,bb,js,att
 
-# %% ../nbs/20_cli.ipynb #7124091d
+# %% ../nbs/20_cli.ipynb #5e27002f
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -157,7 +157,7 @@ def dino_train(
     if rank_distrib() == 0:
         files = get_image_files(path)[:4]
         s = 2 * cfg['global_crop_size']
-        imgs = torch.stack([torch.from_numpy(np.asarray(PILImage.create(f).resize((s, s)).convert('RGB'))).permute(2, 0, 1)
+        imgs = torch.stack([torch.from_numpy(np.array(PILImage.create(f).convert('RGB').resize((s, s)))).permute(2, 0, 1)
                             for f in files]).float() / 255
         ckpt,bb,js,att = save_outputs(learn, Path(out), metrics, att_imgs=imgs)
         print(f"loss {metrics['first_loss']:.3f} -> {metrics['final_loss']:.3f} (ln K = {metrics['ln_out_dim']:.3f})")
