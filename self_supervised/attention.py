@@ -6,12 +6,14 @@
 __all__ = ['imagenet_mean', 'imagenet_std', 'find_vit', 'crop_to_patches', 'get_last_selfattention', 'cls_attention_maps',
            'threshold_mask', 'upsample_mask', 'jaccard', 'show_attention', 'vit_attention']
 
-# %% ../nbs/32_attention.ipynb #b72a7ad0
+# %% ../nbs/32_attention.ipynb #7ce2b503
 import math, torch, torch.nn.functional as F
 from pathlib import Path
 from torch import nn, Tensor
 
-# %% ../nbs/32_attention.ipynb #97fade6f
+from .augmentations import IMAGENET_MEAN, IMAGENET_STD
+
+# %% ../nbs/32_attention.ipynb #d5f554ac
 def _is_vit(m): return hasattr(m, 'blocks') and hasattr(m, 'patch_embed') and len(getattr(m, 'blocks', [])) > 0
 
 def find_vit(model:nn.Module) -> nn.Module:
@@ -33,7 +35,7 @@ def find_vit(model:nn.Module) -> nn.Module:
                         "(with `qkv`, `attn_drop`, `fused_attn`): this ViT variant is not supported.")
     return m
 
-# %% ../nbs/32_attention.ipynb #0942bf5b
+# %% ../nbs/32_attention.ipynb #0423dde9
 def _patch_size(vit):
     p = vit.patch_embed.patch_size
     return (p, p) if isinstance(p, int) else tuple(p)
@@ -49,7 +51,7 @@ def crop_to_patches(x:Tensor, patch_size) -> Tensor:
                          f"one patch; resize the image to at least {ph}x{pw} (the paper shows 480 px images).")
     return x[..., :H - H % ph, :W - W % pw]
 
-# %% ../nbs/32_attention.ipynb #7bf8525a
+# %% ../nbs/32_attention.ipynb #f19285e1
 @torch.no_grad()
 def get_last_selfattention(model:nn.Module, x:Tensor, return_output:bool=False):
     "Self-attention (B, heads, N, N) of the last block of the ViT in `model` on images `x` cropped to the patch grid"
@@ -74,7 +76,7 @@ def get_last_selfattention(model:nn.Module, x:Tensor, return_output:bool=False):
                            "ViT variant computes attention another way and is not supported.")
     return (store['attn'], out) if return_output else store['attn']
 
-# %% ../nbs/32_attention.ipynb #f0b70dfe
+# %% ../nbs/32_attention.ipynb #9abd97ed
 def cls_attention_maps(model:nn.Module, x:Tensor) -> Tensor:
     "[CLS]-to-patch attention of every head of the last block: (B, heads, H//patch, W//patch)"
     vit = find_vit(model)
@@ -84,7 +86,7 @@ def cls_attention_maps(model:nn.Module, x:Tensor) -> Tensor:
     npt = getattr(vit, 'num_prefix_tokens', 1)
     return attn[:, :, 0, npt:].reshape(*attn.shape[:2], H // ph, W // pw)
 
-# %% ../nbs/32_attention.ipynb #c59f809b
+# %% ../nbs/32_attention.ipynb #ebd61445
 def threshold_mask(attn:Tensor, t:float=0.6) -> Tensor:
     "Boolean mask of the smallest set of patches holding a fraction `t` of each map's attention mass (last 2 dims)"
     if not 0 <= t <= 1: raise ValueError(f"t={t} must be a fraction of the attention mass in [0, 1] (the paper uses 0.6)")
@@ -96,7 +98,7 @@ def threshold_mask(attn:Tensor, t:float=0.6) -> Tensor:
     mask = torch.zeros_like(keep).scatter(-1, idx, keep)
     return mask.view(attn.shape)
 
-# %% ../nbs/32_attention.ipynb #a12c65e7
+# %% ../nbs/32_attention.ipynb #cdf16c38
 def upsample_mask(mask:Tensor, size) -> Tensor:
     "Repeat each cell of `mask` (..., h, w) into a block so that it covers `size` (H, W), an integer multiple"
     (h, w), (H, W) = mask.shape[-2:], size
@@ -115,7 +117,7 @@ def jaccard(mask:Tensor, gt:Tensor) -> Tensor:
     union = (mask | gt).flatten(-2).sum(-1).float()
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
 
-# %% ../nbs/32_attention.ipynb #0b219174
+# %% ../nbs/32_attention.ipynb #15f8c7b7
 def _to_hwc(img):
     img = img.detach().float().cpu()
     if img.ndim == 3 and img.shape[0] in (1, 3): img = img.permute(1, 2, 0)
@@ -155,8 +157,8 @@ def show_attention(imgs:Tensor, maps:Tensor, t:float|None=0.6, heads=None, save:
         Path(save).parent.mkdir(parents=True, exist_ok=True); fig.savefig(save, dpi=100)
     return fig
 
-# %% ../nbs/32_attention.ipynb #b6df168c
-imagenet_mean, imagenet_std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# %% ../nbs/32_attention.ipynb #81564c0a
+imagenet_mean, imagenet_std = IMAGENET_MEAN, IMAGENET_STD  # the statistics the augmentation pipelines normalise with
 
 def vit_attention(model:nn.Module, imgs:Tensor, t:float|None=0.6, mean=imagenet_mean, std=imagenet_std, show:bool=True,
                   **kwargs):
