@@ -15,15 +15,15 @@ from fastai.callback.progress import ProgressCallback
 # %% auto #0
 __all__ = ['shard_dl', 'DistributedDINO']
 
-# %% ../nbs/41_distributed.ipynb #a2b1674c
-from .vision.dino import DINO, DINOModel, _unwrap
+# %% ../nbs/41_distributed.ipynb #a5b27b2f
+from .vision.dino import DINO, DINOModel, _unwrap, _dist_ready
 
-# %% ../nbs/41_distributed.ipynb #f754ebb5
+# %% ../nbs/41_distributed.ipynb #f915165c
 class _ShardMixin:
     "This process's share of a DataLoader's epoch: rank 0's order, every `world`-th item from position `rank`"
     def get_idxs(self):
         idxs = list(super().get_idxs())
-        if _dist_on():
+        if _dist_ready():
             box = [idxs]; dist.broadcast_object_list(box, src=0); idxs = box[0]
         n = len(idxs)
         if n % self.world: idxs += idxs[:self.world - n % self.world]  # pad, as DistributedSampler does
@@ -32,7 +32,6 @@ class _ShardMixin:
         n = -(-self.n // self.world)
         return n // self.bs + (0 if self.drop_last or n % self.bs == 0 else 1)
 
-def _dist_on(): return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 def _shard_dls(learn):
     "Shard `learn.dls` in place unless done already; return the original loaders (None if already sharded)"
@@ -49,13 +48,13 @@ def shard_dl(dl, rank:int|None=None, world:int|None=None):
     new.rank,new.world,new.rng = rank,world,dl.rng
     return new
 
-# %% ../nbs/41_distributed.ipynb #0d462005
+# %% ../nbs/41_distributed.ipynb #47a37fa6
 class DistributedDINO(Callback):
     "Train a DINOModel on several processes: DDP on the student, teacher and centre from rank 0, sharded data, rank-0 logging"
     order = 10.5  # after TrainEvalCallback moved the model to its device, before DINO (11) reads the loss
     def __init__(self, sync_bn:bool=True, **ddp_kwargs): self.sync_bn,self.ddp_kwargs = sync_bn,ddp_kwargs
     def before_fit(self):
-        self.wrapped = _dist_on()
+        self.wrapped = _dist_ready()
         if not self.wrapped: return
         m = _unwrap(self.learn.model)
         if not isinstance(m, DINOModel): raise TypeError(f"DistributedDINO needs a DINOModel, got {type(m).__name__}")
@@ -77,7 +76,7 @@ class DistributedDINO(Callback):
         if isinstance(m.student, DDP): m.student = m.student.module
         if self.old_dls is not None: self.learn.dls.loaders = self.old_dls
 
-# %% ../nbs/41_distributed.ipynb #23b712f8
+# %% ../nbs/41_distributed.ipynb #23533e66
 @patch
 @contextmanager
 def dino_distrib_ctx(self:Learner, sync_bn:bool=True, backend:str|None=None, **ddp_kwargs):
@@ -95,7 +94,7 @@ def dino_distrib_ctx(self:Learner, sync_bn:bool=True, backend:str|None=None, **d
     old_dls = None
     try:
         # shard now: fit_dino reads the number of iterations per epoch before fit starts
-        if _dist_on(): old_dls = _shard_dls(self)
+        if _dist_ready(): old_dls = _shard_dls(self)
         self.add_cb(cb)
         if prog: self.remove_cb(ProgressCallback)
         yield self

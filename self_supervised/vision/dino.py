@@ -18,9 +18,9 @@ from copy import deepcopy
 __all__ = ['DINOModel', 'dino_loss', 'teacher_sum', 'update_center', 'SchedIter', 'SchedWarmupCos', 'SchedPerEpoch',
            'DINOSchedules', 'DINO', 'dino_learner']
 
-# %% ../../nbs/10_vision.dino.ipynb #02d39c70
+# %% ../../nbs/10_vision.dino.ipynb #f47881e9
 from ..augmentations import get_dino_aug_pipelines
-from ..layers import DINOHead, MultiCropWrapper, create_encoder
+from ..layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 
 # %% ../../nbs/10_vision.dino.ipynb #9dd5164b
 def _out_dim(m:nn.Module):
@@ -312,7 +312,7 @@ class DINO(Callback):
 
     def after_fit(self): self.out_sum = self.out_n = None
 
-# %% ../../nbs/10_vision.dino.ipynb #17c38844
+# %% ../../nbs/10_vision.dino.ipynb #31367c62
 def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int=16, pretrained:bool=False,
                  out_dim:int=65536, use_bn_in_head:bool=False, norm_last_layer:bool=True, drop_path_rate:float=0.1,
                  local_crops_number:int=8, global_crops_scale=(0.4, 1.), local_crops_scale=(0.05, 0.4),
@@ -324,7 +324,7 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
     if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')): ekw.setdefault('patch_size', patch_size)
     def _enc(dpr): return create_encoder(arch, pretrained=pretrained, drop_path_rate=dpr, **ekw)
     s_enc,t_enc = _enc(drop_path_rate),_enc(0.)
-    dim = getattr(s_enc, 'embed_dim', None) or getattr(s_enc, 'num_features')
+    dim = encoder_dim(s_enc)  # e.g. Swin's embed_dim is not its output width
     def _head(): return DINOHead(dim, out_dim, use_bn=use_bn_in_head, norm_last_layer=norm_last_layer, **(head_kwargs or {}))
     student = nn.Sequential(MultiCropWrapper(s_enc), _head())
     teacher = nn.Sequential(MultiCropWrapper(t_enc), _head())
