@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['sample_images_path', 'split_by_class', 'ClassBalancedSplitter', 'bad_image_files', 'EpochDL', 'dino_dls']
 
-# %% ../nbs/04_data.ipynb #865f1006
+# %% ../nbs/04_data.ipynb #24358c2e
 import os, random, shutil, tempfile, warnings
 from math import ceil
 from pathlib import Path
 from PIL import Image
 
-# %% ../nbs/04_data.ipynb #0f3374f4
+# %% ../nbs/04_data.ipynb #6a7010d5
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, TfmdDL, Resize, ResizeMethod,
                                get_image_files, parent_label, IndexSplitter, L)
 
-# %% ../nbs/04_data.ipynb #095d3e28
+# %% ../nbs/04_data.ipynb #034de05c
 _SKIMAGE_PHOTOS = (
     # colour photos
     'astronaut.png', 'chelsea.png', 'coffee.png', 'hubble_deep_field.jpg', 'ihc.png',
@@ -37,7 +37,7 @@ def _cache_root():
     env = os.environ.get('SELF_SUPERVISED_CACHE')
     return Path(env).expanduser() if env else Path('~/.cache/self_supervised').expanduser()
 
-# %% ../nbs/04_data.ipynb #aace91d8
+# %% ../nbs/04_data.ipynb #e05942ae
 def sample_images_path(dest=None) -> Path:
     "Folder of ~20 real RGB photos copied out of the scikit-image and matplotlib wheels (written once, atomically)."
     dest = Path(dest).expanduser() if dest is not None else _cache_root()/'sample_images'
@@ -62,7 +62,7 @@ def sample_images_path(dest=None) -> Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/04_data.ipynb #5cc6dad3
+# %% ../nbs/04_data.ipynb #cbdb9d9f
 def split_by_class(items, valid_pct=0.2, seed=42):
     "Deterministic class-balanced split of image files (class = parent folder): `(train_files, valid_files)`."
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be in [0, 1), got {valid_pct}")
@@ -80,7 +80,7 @@ def split_by_class(items, valid_pct=0.2, seed=42):
         valid += fs[:n_valid]; train += fs[n_valid:]
     return L(sorted(train)), L(sorted(valid))
 
-# %% ../nbs/04_data.ipynb #251283c7
+# %% ../nbs/04_data.ipynb #f49cdaaa
 def ClassBalancedSplitter(valid_pct=0.2, seed=42):
     "A `DataBlock` splitter applying `split_by_class` to the items: `(train_idxs, valid_idxs)`."
     def _inner(items):
@@ -90,7 +90,7 @@ def ClassBalancedSplitter(valid_pct=0.2, seed=42):
         return L(i for i, v in enumerate(is_valid) if not v), L(i for i, v in enumerate(is_valid) if v)
     return _inner
 
-# %% ../nbs/04_data.ipynb #6d5dd203
+# %% ../nbs/04_data.ipynb #8b2ca28d
 def bad_image_files(files):
     "The files among `files` that PIL cannot open and verify, as a list of `(file, error message)`."
     bad = []
@@ -100,7 +100,7 @@ def bad_image_files(files):
         except Exception as e: bad.append((Path(f), f'{type(e).__name__}: {e}'))
     return bad
 
-# %% ../nbs/04_data.ipynb #e7d6c080
+# %% ../nbs/04_data.ipynb #c8ee4265
 class EpochDL(TfmdDL):
     "A `TfmdDL` whose epoch holds `n` items even when `n` differs from the dataset length (cycling or subsampling)."
     def get_idxs(self):
@@ -111,7 +111,7 @@ class EpochDL(TfmdDL):
             idxs += self.rng.sample(range(N), N) if self.shuffle else list(range(N))
         return idxs[:self.n]
 
-# %% ../nbs/04_data.ipynb #22a251ac
+# %% ../nbs/04_data.ipynb #27e38758
 _COMMON_EXTS = '.jpg .jpeg .png .bmp .gif .tif .tiff .webp'
 
 def _is_labelled(path, files):
@@ -128,7 +128,7 @@ def _split_idxs(files, valid_pct, seed, labelled):
     n_valid = round(valid_pct * n)
     return sorted(perm[n_valid:]), sorted(perm[:n_valid])
 
-# %% ../nbs/04_data.ipynb #4aa6199d
+# %% ../nbs/04_data.ipynb #7b73e025
 def dino_dls(path=None, size=224, bs=64, valid_pct=0., labelled=None, seed=42, num_workers=None, device=None,
              on_bad_image='skip', epoch_len=None, **kwargs):
     "fastai `DataLoaders` of `(B,3,size,size)` float images in [0,1] (plus labels if labelled) from a folder of images."
@@ -168,3 +168,26 @@ def dino_dls(path=None, size=224, bs=64, valid_pct=0., labelled=None, seed=42, n
     if num_workers is not None: kwargs['num_workers'] = num_workers
     return dblock.dataloaders(files, path=path, bs=bs, shuffle=True, drop_last=True, device=device, dl_type=EpochDL,
                               n=epoch_len, **kwargs)
+
+# %% ../nbs/04_data.ipynb #475894a9
+import torch, torch.distributed as dist
+from fastcore.basics import patch
+from fastai.distributed import DistributedDL
+
+_fastai_get_idxs = DistributedDL.get_idxs
+
+@patch
+def _broadcast(self:DistributedDL, t, rank):
+    "Broadcast the list `t` from `rank` on the device the process group's backend needs (fastai assumed NCCL)"
+    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    t = torch.tensor(t, dtype=torch.long, device=dev)
+    dist.broadcast(t, rank)
+    return t.cpu().tolist()
+
+@patch
+def get_idxs(self:DistributedDL):
+    "This process's share of rank 0's epoch order; nothing for an empty loader (fastai divided by zero)"
+    if self.dl.n == 0:
+        self.n = self.n_padded = 0
+        return []
+    return _fastai_get_idxs(self)
