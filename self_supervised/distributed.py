@@ -48,10 +48,11 @@ def shard_dl(dl, rank:int|None=None, world:int|None=None):
     new.rank,new.world,new.rng = rank,world,dl.rng
     return new
 
-# %% ../nbs/41_distributed.ipynb #338cffad
+# %% ../nbs/41_distributed.ipynb #ae7d4d19
 class DistributedDINO(Callback):
     "Train a DINOModel on several processes: DDP on the student, teacher and centre from rank 0, sharded data, rank-0 logging"
     order = 10.5  # after TrainEvalCallback moved the model to its device, before DINO (11) reads the loss
+    no_sync,n_no_sync = None,0
     def __init__(self, sync_bn:bool=True, **ddp_kwargs): self.sync_bn,self.ddp_kwargs = sync_bn,ddp_kwargs
     def before_fit(self):
         self.wrapped = _dist_ready()
@@ -66,8 +67,19 @@ class DistributedDINO(Callback):
         m.student = DDP(s, **{**kw, **self.ddp_kwargs})  # broadcasts the student's weights from rank 0
         self.old_dls = _shard_dls(self.learn)
         if rank_distrib(): self.learn.logger = noop
+        self.no_sync = None
+    def before_batch(self):
+        "Under GradientAccumulation, skip DDP's all-reduce on micro-batches that no optimizer step follows"
+        ga = getattr(self.learn, 'gradient_accumulation', None)
+        if not (self.wrapped and self.training and ga is not None): return
+        if ga.count + find_bs(self.xb) < ga.n_acc:   # GradientAccumulation.before_step will cancel this step
+            self.no_sync = _unwrap(self.learn.model).student.no_sync(); self.no_sync.__enter__()
+            self.n_no_sync += 1
+    def after_batch(self):
+        if self.no_sync is not None: self.no_sync.__exit__(None, None, None); self.no_sync = None
     def after_fit(self):
         if not getattr(self, 'wrapped', False): return
+        self.after_batch()
         m = _unwrap(self.learn.model)
         if isinstance(m.student, DDP): m.student = m.student.module
         if self.old_dls is not None: self.learn.dls.loaders = self.old_dls
