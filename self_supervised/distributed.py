@@ -122,3 +122,14 @@ def dino_grad_checkpointing(self:Learner, enable:bool=True):
         raise TypeError(f"{type(enc).__name__} has no set_grad_checkpointing: activation checkpointing needs a timm backbone")
     enc.set_grad_checkpointing(enable)
     return self
+
+# %% ../nbs/41_distributed.ipynb #674be2ed
+@patch
+def dino_compile(self:Learner, channels_last:bool=False, **compile_kwargs):
+    "Compile the student and teacher in place with `torch.compile(**compile_kwargs)`; optionally channels-last weights"
+    m = _unwrap(getattr(self, 'model', self))
+    if not isinstance(m, DINOModel): raise TypeError(f"dino_compile needs a DINOModel, got {type(m).__name__}")
+    for net in (_unwrap(m.student), m.teacher):
+        if channels_last: net.to(memory_format=torch.channels_last)
+        net.compile(**compile_kwargs)
+    return self
