@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['DINOHead', 'MultiCropWrapper', 'encoder_dim', 'create_encoder']
 
-# %% ../nbs/02_layers.ipynb #af3f8cfc
+# %% ../nbs/02_layers.ipynb #b32da78c
 import difflib, inspect, timm, torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import store_attr
 from torch.nn.utils.parametrizations import weight_norm
 
-# %% ../nbs/02_layers.ipynb #564b5104
+# %% ../nbs/02_layers.ipynb #308dab75
 class DINOHead(nn.Module):
     "DINO projection head: MLP to `bottleneck_dim`, L2-normalise, weight-normalised bias-free linear to `out_dim`"
     def __init__(self, in_dim, out_dim=65536, use_bn=False, norm_last_layer=True, nlayers=3, hidden_dim=2048,
@@ -42,7 +42,7 @@ class DINOHead(nn.Module):
         "Logits for the `out_dim` prototypes, shape (B, out_dim)"
         return self.last_layer(F.normalize(self.mlp(x), dim=-1, p=2, eps=1e-12))
 
-# %% ../nbs/02_layers.ipynb #f3b2667b
+# %% ../nbs/02_layers.ipynb #f6194a6e
 class MultiCropWrapper(nn.Module):
     "Run `encoder` once per run of consecutive same-size crops; return the (sum of batch sizes, D) features crop-major"
     def __init__(self, encoder):
@@ -71,7 +71,7 @@ def _check_crops(crops):
     chans = [c.shape[1] for c in crops]
     if len(set(chans)) > 1: raise ValueError(f"All crops must have the same number of channels, got {chans}.")
 
-# %% ../nbs/02_layers.ipynb #56e4cc0a
+# %% ../nbs/02_layers.ipynb #a9e134e3
 _dynamic_size_modules = ('timm.models.vision_transformer', 'timm.models.deit', 'timm.models.eva')
 
 def _our_vits():
