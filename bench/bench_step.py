@@ -24,6 +24,7 @@ from copy import deepcopy
 from self_supervised.augmentations import get_dino_aug_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, teacher_sum, update_center
+from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
 
 # ---------------------------------------------------------------------------------------------------------------
 # The reference's way of doing each piece (written from the spec: loops over parameters and over view pairs)
@@ -150,7 +151,7 @@ class _PhaseTimer(Callback):
 
 class FastaiRun:
     "fastai `Learner` + our `DINO` callback, fitted for one epoch over the given batches"
-    def __init__(self, model, augs, cfg, dev, amp, lr, batches, opt='fastai', nosync=False):
+    def __init__(self, model, augs, cfg, dev, amp, lr, batches, opt='fastai', nosync=False, compiled=False):
         ds = [(x,) for b in batches for x in b]  # items; the loader re-collates them into the same batches
         bs = len(batches[0])
         dl = FaDataLoader(ds, bs=bs, shuffle=False, drop_last=True, device=dev)
@@ -163,6 +164,7 @@ class FastaiRun:
         self.learn = Learner(dls, model, loss_func=noop, opt_func=opt_func, lr=lr, cbs=[cb, _NoValid(), self.timer])
         if amp == 'fp16': self.learn.to_fp16()
         elif amp == 'bf16': self.learn.to_bf16()
+        if compiled: self.learn.dino_compile()   # torch.compile in place; the warm-up round pays for compilation
     def run(self, batches=None):
         sync(self.learn.dls.device or 'cpu'); t0 = time.perf_counter()
         with self.learn.no_bar(), self.learn.no_logging(): self.learn.fit(1)
@@ -239,7 +241,7 @@ def bench_e2e(cfg, dev, amp, variants, reps, steps, rows, peak_flops):
         model, augs = build(cfg, dev), augs_for(cfg, dev)
         if v.startswith('plain'): return PlainLoop(model, augs, cfg, dev, amp, v.split('_')[1], lr)
         return FastaiRun(model, augs, cfg, dev, amp, lr, batches, opt='torch' if 'torchadamw' in v else 'fastai',
-                         nosync='nosync' in v)
+                         nosync='nosync' in v, compiled='compiled' in v)
     # peak memory, one variant alive at a time (the paper's figures are per process)
     peak, flops = {}, None
     for v in variants:
@@ -288,7 +290,7 @@ def main():
     p.add_argument('--batch', type=int, default=None, help='images per step (default 64 on a GPU, 16 on a CPU)')
     p.add_argument('--steps', type=int, default=None, help='steps per timed round (default 6 GPU, 3 CPU)')
     p.add_argument('--variants', nargs='+', default=None,
-                   help='fastai, fastai_torchadamw, fastai_nosync, plain_fused, plain_reference (first = baseline of the ratio)')
+                   help='fastai, fastai_torchadamw, fastai_nosync, fastai_compiled, plain_fused, plain_reference (first = baseline of the ratio)')
     p.add_argument('--skip', nargs='*', default=[], choices=['components', 'e2e'])
     p.add_argument('--peak-tflops', type=float, default=None, help='device peak bf16 FLOP/s in TFLOP/s for MFU (H100/H200: 989)')
     args = p.parse_args()
@@ -305,7 +307,7 @@ def main():
     amps = args.amp or (['bf16', 'fp16'] if cuda else ['fp32'])
     locs = args.locals or ([0, 2, 6, 10] if cuda else [6])
     steps = args.steps or (6 if cuda else 3)
-    variants = args.variants or (['fastai', 'fastai_torchadamw', 'fastai_nosync', 'plain_fused', 'plain_reference'] if cuda
+    variants = args.variants or (['fastai', 'fastai_torchadamw', 'fastai_nosync', 'fastai_compiled', 'plain_fused', 'plain_reference'] if cuda
                                  else ['fastai', 'plain_fused', 'plain_reference'])
     comp_rows, e2e_rows = [], []
     if 'components' not in args.skip:
