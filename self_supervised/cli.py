@@ -55,7 +55,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None):
             vit_attention(learn.model, att_imgs, save=att)
     return ckpt,bb,js,att
 
-# %% ../nbs/20_cli.ipynb #5e27002f
+# %% ../nbs/20_cli.ipynb #aa988edb
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -73,6 +73,8 @@ def dino_train(
     warmup_teacher_temp_epochs:int=0,  # Epochs of linear teacher-temperature warm-up (the paper uses 30 with teacher_temp 0.07)
     fp16:bool=False,                   # Mixed precision fp16 with a grad scaler (the reference's default on GPU; fp32 is more stable, e.g. for /8 models)
     bf16:bool=False,                   # Mixed precision bfloat16 (GPUs that support it)
+    compile:bool=False,                # torch.compile student and teacher: faster GPU steps once the first steps have compiled (a minute or two); not worth it on CPUs
+    grad_checkpointing:bool=False,     # Recompute the student's blocks in the backward pass: far less memory for about a third more compute; try it when a batch does not fit
     weight_decay:float=0.04,           # Initial weight decay (cosine schedule); a smaller value works well for ViTs
     weight_decay_end:float=0.4,        # Final weight decay
     clip_grad:float=3.0,               # Per-parameter gradient norm limit; 0 disables clipping (can help optimisation for larger ViTs)
@@ -125,6 +127,8 @@ def dino_train(
             clip_grad=clip_grad or None, head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']))
         if fp16: learn.to_fp16()
         if bf16: learn.to_bf16()
+        if grad_checkpointing: learn.dino_grad_checkpointing(); print('activation checkpointing: on')
+        if compile: learn.dino_compile(); print('torch.compile: on (the first steps compile)')
         total_bs = cfg['bs'] * max(num_distrib(), 1)
         print(f"DINO: {cfg['arch']}/{cfg['patch_size']} on {path} ({len(dls.train_ds)} images/epoch), "
               f"{cfg['epochs']} epochs, batch {total_bs}, crops 2x{cfg['global_crop_size']} + "
