@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All GPU benchmarks in one go (about 8 minutes on one H200). Usage: bash bench/run_gpu.sh OUTDIR
-# Needs fastai, fastcore, kornia on the machine (or wheels in .whl/, installed to /tmp/site first).
+# Needs fastai, fastcore, kornia on the machine: on the lent GPU machine, fetch them here with bench/device_wheels.sh
+# and install them there first (the commands are in that script).
 out=${1:-bench/results}; mkdir -p "$out/fp16"
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
