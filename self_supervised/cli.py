@@ -55,7 +55,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None):
             vit_attention(learn.model, att_imgs, save=att)
     return ckpt,bb,js,att
 
-# %% ../nbs/20_cli.ipynb #aa988edb
+# %% ../nbs/20_cli.ipynb #f0472ce7
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -125,8 +125,11 @@ def dino_train(
             warmup_teacher_temp_epochs=warmup_teacher_temp_epochs, momentum_teacher=momentum_teacher,
             weight_decay=weight_decay, weight_decay_end=weight_decay_end, freeze_last_layer=freeze_last_layer,
             clip_grad=clip_grad or None, head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']))
-        if fp16: learn.to_fp16()
-        if bf16: learn.to_bf16()
+        if (fp16 or bf16) and not torch.cuda.is_available():
+            print(f"dino_train: warning: --{'fp16' if fp16 else 'bf16'} needs a CUDA GPU (fastai's mixed precision autocasts "
+                  "on CUDA only): this run trains in float32", file=sys.stderr)
+        elif fp16: learn.to_fp16()
+        elif bf16: learn.to_bf16()
         if grad_checkpointing: learn.dino_grad_checkpointing(); print('activation checkpointing: on')
         if compile: learn.dino_compile(); print('torch.compile: on (the first steps compile)')
         total_bs = cfg['bs'] * max(num_distrib(), 1)
