@@ -99,12 +99,14 @@ def teacher_sum(teacher_out:Tensor, sync:bool=True):
         dist.all_reduce(s); dist.all_reduce(n)
     return s,n
 
-# %% ../../nbs/10_vision.dino.ipynb #7f3a33f2
+# %% ../../nbs/10_vision.dino.ipynb #997ed94c
 @torch.no_grad()
-def update_center(center:Tensor, teacher_out:Tensor|None=None, center_momentum:float=0.9, out_sum=None, n=None):
-    "EMA of the teacher outputs' mean (over all processes), in place: `c = m*c + (1-m)*mean`"
+def update_center(center:Tensor, teacher_out:Tensor|None=None, center_momentum:float=0.9, out_sum=None, n=None,
+                  sync:bool=True):
+    "EMA of the teacher outputs' mean (over all processes if `sync`), in place: `c = m*c + (1-m)*mean`"
     if not 0 <= center_momentum <= 1: raise ValueError(f"center_momentum={center_momentum} must be in [0, 1] (DINO uses 0.9)")
-    if out_sum is None: out_sum,n = teacher_sum(teacher_out)
+    if out_sum is None: out_sum,n = teacher_sum(teacher_out, sync=sync)
+    elif sync and _dist_ready(): dist.all_reduce(out_sum); dist.all_reduce(n)  # sums of several micro-batches, reduced in place
     center.mul_(center_momentum).add_(out_sum / n, alpha=1 - center_momentum)
     return center
 
@@ -166,7 +168,7 @@ def _train_iters(learn) -> int:
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
-# %% ../../nbs/10_vision.dino.ipynb #7deea078
+# %% ../../nbs/10_vision.dino.ipynb #096a4fa3
 class DINO(Callback):
     "DINO self-distillation: multi-crop, teacher forward, loss, centre, teacher EMA, clipping, last-layer freezing"
     order,run_valid = MixedPrecision.order+1,True
@@ -309,9 +311,7 @@ class DINO(Callback):
     def after_step(self):
         m = self.dino_model
         out_sum,n = self.out_sum,self.out_n
-        if out_sum is not None:
-            if _dist_ready(): dist.all_reduce(out_sum); dist.all_reduce(n)
-            update_center(m.center, out_sum=out_sum, n=n, center_momentum=self.center_momentum)
+        if out_sum is not None: update_center(m.center, out_sum=out_sum, n=n, center_momentum=self.center_momentum)
         self.out_sum = self.out_n = None
         if self.stepped: self.ema_teacher()
 
