@@ -11,7 +11,6 @@ gradient clipping and the loss per step, each against the authors' implementatio
     python bench/bench_step.py --device cuda --amp bf16 fp16 --locals 0 2 6 10  # ViT-S/16, 2x224 + n x 96, 64 images
 """
 import argparse, math, sys, time, types, warnings
-from copy import deepcopy
 from functools import partial
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
@@ -20,10 +19,9 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from common import *
 from fastai.basics import Learner, noop, Callback, CancelValidException, Adam, OptimWrapper, DataLoaders
 from fastai.data.load import DataLoader as FaDataLoader
-from copy import deepcopy
 from self_supervised.augmentations import get_dino_aug_pipelines
-from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder
-from self_supervised.vision.dino import DINO, DINOModel, dino_loss, teacher_sum, update_center
+from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
+from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
 from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -70,7 +68,7 @@ def build(cfg, dev):
     if cfg['arch'].startswith(('vit_', 'deit_')): ekw['patch_size'] = cfg['patch']
     torch.manual_seed(0)
     s_enc, t_enc = create_encoder(cfg['arch'], drop_path_rate=0.1, **ekw), create_encoder(cfg['arch'], drop_path_rate=0., **ekw)
-    dim = s_enc.embed_dim
+    dim = encoder_dim(s_enc)
     hk = cfg.get('head_kwargs', {})
     student = nn.Sequential(MultiCropWrapper(s_enc), DINOHead(dim, cfg['out_dim'], **hk))
     teacher = nn.Sequential(MultiCropWrapper(t_enc), DINOHead(dim, cfg['out_dim'], **hk))
@@ -160,7 +158,7 @@ class FastaiRun:
                     partial(OptimWrapper, opt=partial(torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)))
         self.timer = _PhaseTimer()
         cb = DINO(augs, freeze_last_layer=0)
-        if nosync: cb.after_loss = types.MethodType(_after_loss_nosync, cb)
+        if nosync: cb.check_finite = noop  # DINO without its per-step host read of the loss
         self.learn = Learner(dls, model, loss_func=noop, opt_func=opt_func, lr=lr, cbs=[cb, _NoValid(), self.timer])
         if amp == 'fp16': self.learn.to_fp16()
         elif amp == 'bf16': self.learn.to_bf16()
@@ -169,13 +167,6 @@ class FastaiRun:
         sync(self.learn.dls.device or 'cpu'); t0 = time.perf_counter()
         with self.learn.no_bar(), self.learn.no_logging(): self.learn.fit(1)
         sync(self.learn.dls.device or 'cpu'); return time.perf_counter() - t0
-
-def _after_loss_nosync(self):
-    "DINO.after_loss without the finiteness check (which reads the loss back to the host every step)"
-    if not self.training: return
-    s, n = teacher_sum(self.pred[1], sync=False)
-    self.out_sum = s if self.out_sum is None else self.out_sum + s
-    self.out_n = n if self.out_n is None else self.out_n + n
 
 # ---------------------------------------------------------------------------------------------------------------
 def bench_components(cfg, dev, reps, rows, amp):

@@ -168,7 +168,7 @@ def _train_iters(learn) -> int:
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
-# %% ../../nbs/10_vision.dino.ipynb #096a4fa3
+# %% ../../nbs/10_vision.dino.ipynb #efe9336f
 class DINO(Callback):
     "DINO self-distillation: multi-crop, teacher forward, loss, centre, teacher EMA, clipping, last-layer freezing"
     order,run_valid = MixedPrecision.order+1,True
@@ -286,6 +286,14 @@ class DINO(Callback):
             # log the global batch's loss, and let every process see the same non-finite loss: a process that stopped
             # alone would leave the others waiting forever in DDP's gradient all-reduce
             l = self.loss.detach().clone(); dist.all_reduce(l); self.learn.loss = l / dist.get_world_size()
+        self.check_finite()
+        if not self.training: return
+        s,n = teacher_sum(self.pred[1], sync=False)
+        self.out_sum = s if self.out_sum is None else self.out_sum + s
+        self.out_n = n if self.out_n is None else self.out_n + n
+
+    def check_finite(self):
+        "Stop before the step if the loss is not finite (reads the loss back to the host once per step)"
         if not torch.isfinite(self.loss).all():
             raise FloatingPointError(
                 f"DINO loss is {self.loss.item()} at epoch {self.epoch}, iteration {self.iter}: training stopped before "
@@ -293,10 +301,6 @@ class DINO(Callback):
                 "models), clip_grad=3.0, or a lower teacher_temp."
                 + (f" The last good checkpoint, {self.learn.last_checkpoint}, is intact: resume from it with "
                    "learn.load_checkpoint." if getattr(self.learn, 'last_checkpoint', None) else ""))
-        if not self.training: return
-        s,n = teacher_sum(self.pred[1], sync=False)
-        self.out_sum = s if self.out_sum is None else self.out_sum + s
-        self.out_n = n if self.out_n is None else self.out_n + n
 
     def before_step(self):
         # runs after MixedPrecision's unscaling and only on real steps (a skipped fp16 step raises before reaching us)
