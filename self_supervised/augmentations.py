@@ -18,11 +18,22 @@ from fastcore.basics import store_attr
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# %% ../nbs/01_augmentations.ipynb #db631faf
+# %% ../nbs/01_augmentations.ipynb #4372e649
 _JITTER_KEYS = ('brightness_factor', 'contrast_factor', 'saturation_factor', 'hue_factor')
 _TWO_PI = 2 * math.pi
 # HSV -> RGB: for each output channel (rows r, g, b) and hue sextant (columns 0..5), which of (v, q, p, t) it takes
 _HSV_TABLE = torch.tensor([[0, 1, 2, 2, 3, 0], [3, 0, 0, 1, 2, 2], [2, 2, 3, 0, 0, 1]])
+_HSV_TABLES = {}  # the table on each device it has been used on: copied there once, not at every call
+
+def _hsv_table(device):
+    if device not in _HSV_TABLES: _HSV_TABLES[device] = _HSV_TABLE.to(device)
+    return _HSV_TABLES[device]
+
+def _host_to(t, device, dtype=None):
+    "`t` (drawn on the host) on `device`; a copy from pageable host memory to a GPU does not wait for the GPU's queue"
+    t = t.to(dtype or t.dtype)  # any cast happens on the host, as a blocking copy would do it: same bits
+    nb = t.device.type == 'cpu' and torch.device(device).type == 'cuda' and not t.is_pinned()
+    return t.to(device, non_blocking=nb)
 
 def _hue_shift(x, turns):
     "Kornia's `adjust_hue` (RGB -> HSV, rotate, HSV -> RGB) with the same float operations, without its stack/split copies"
@@ -41,7 +52,7 @@ def _hue_shift(x, turns):
     fr = (h6 % 6) - hi
     p, q, t = maxc * (1.0 - s), maxc * (1.0 - fr * s), maxc * (1.0 - (1.0 - fr) * s)
     # one gather from the four candidate planes instead of fifteen nested `where`s: a selection, so the values are equal
-    idx = _HSV_TABLE.to(x.device)[:, hi.long().clamp_(0, 5)].transpose(0, 1)
+    idx = _hsv_table(x.device)[:, hi.long().clamp_(0, 5)].transpose(0, 1)
     return torch.stack((maxc, q, p, t), -3).gather(-3, idx)
 
 class PerImageColorJitter(K.ColorJitter):
@@ -57,15 +68,18 @@ class PerImageColorJitter(K.ColorJitter):
     def apply_transform(self, input, params, flags, transform=None):
         ops = (self._brightness_fn, self._contrast_fn, self._saturation_fn, _hue_shift)
         x = input.clamp(0, 1)  # a new tensor: the steps below may write into it in place
-        order = params['order'].to(x.device)
+        # The order and factors were drawn on the host, so which images do which op at each step is worked out there:
+        # asking the GPU instead (`nonzero` of a device tensor) would make the host wait for the GPU's whole queue at
+        # each of the 16 (step, op) pairs. The indices then go to the device in one non-blocking copy.
+        order = params['order'].cpu()  # a no-op for our own parameters
         if order.ndim == 1: order = order.expand(x.shape[0], -1)  # a per-batch order replayed from Kornia's own params
-        factors = [params[k].to(x) for k in _JITTER_KEYS]
         # an op whose factors are all neutral (e.g. hue=0) is skipped, as Kornia does
-        active = [bool((params[k] != v).any()) for k, v in zip(_JITTER_KEYS, (1., 1., 1., 0.))]
-        for step in range(4):
-            for i, op in enumerate(ops):
-                idx = (order[:, step] == i).nonzero().squeeze(1)
-                if active[i] and len(idx): x.index_copy_(0, idx, op(x[idx], factors[i][idx]))
+        active = [bool((params[k].cpu() != v).any()) for k, v in zip(_JITTER_KEYS, (1., 1., 1., 0.))]
+        sel = [(order[:, step] == i).nonzero().squeeze(1) for step in range(4) for i in range(4)]
+        dev_sel = _host_to(torch.cat(sel), x.device).split([len(s) for s in sel])
+        factors = [_host_to(params[k], x.device, x.dtype) for k in _JITTER_KEYS]
+        for (step, i), idx, n in zip([(s, i) for s in range(4) for i in range(4)], dev_sel, map(len, sel)):
+            if active[i] and n: x.index_copy_(0, idx, ops[i](x[idx], factors[i][idx]))
         return x.clamp(0, 1)
 
 # %% ../nbs/01_augmentations.ipynb #4ba2036c
