@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageFilter, ImageOps
 import torchvision.transforms as T
 from common import *
-from self_supervised.augmentations import get_dino_aug_pipelines, IMAGENET_MEAN, IMAGENET_STD
+from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines, IMAGENET_MEAN, IMAGENET_STD
 
 class PILBlur:
     "Gaussian blur with probability p and a radius drawn uniformly in [lo, hi] (PIL's box-filter approximation)"
@@ -64,7 +64,7 @@ def main():
             finally: torch.set_num_threads(nt)
         def run_ours():
             x = x8.to(dev, non_blocking=True)
-            return [a(x) for a in ours]
+            return apply_pipelines(ours, x)  # as DINO.before_batch: the local crops in one call
         t = side_by_side({'reference_pil': run_ref, 'ours_kornia': run_ours}, dev, reps=args.reps, warmup=1)
         r, rr = ratio_stats(t['reference_pil'], t['ours_kornia'])
         cfg = dict(crops=f'2x224+{n_local}x96', batch=bs, input=f'{args.img_size}px uint8')

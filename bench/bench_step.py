@@ -19,7 +19,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from common import *
 from fastai.basics import Learner, noop, Callback, CancelValidException, Adam, OptimWrapper, DataLoaders
 from fastai.data.load import DataLoader as FaDataLoader
-from self_supervised.augmentations import get_dino_aug_pipelines
+from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
 from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
@@ -105,7 +105,7 @@ class PlainLoop:
         if self.timers is not None: sync(self.dev); self._t = time.perf_counter()
         m, fused = self.m, self.style == 'fused'
         x = x8.to(self.dev, non_blocking=True); self._mark('data')
-        crops = [a(x) for a in self.augs]; self._mark('augmentation')
+        crops = apply_pipelines(self.augs, x); self._mark('augmentation')
         with torch.autocast(self.dev.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
             s = m.student(crops); self._mark('forward student')
             with torch.no_grad(): t = m.teacher(crops[:2])

@@ -18,8 +18,8 @@ from copy import deepcopy
 __all__ = ['DINOModel', 'dino_loss', 'teacher_sum', 'update_center', 'SchedIter', 'SchedWarmupCos', 'SchedPerEpoch',
            'DINOSchedules', 'DINO', 'dino_learner']
 
-# %% ../../nbs/10_vision.dino.ipynb #f47881e9
-from ..augmentations import get_dino_aug_pipelines
+# %% ../../nbs/10_vision.dino.ipynb #563e82ad
+from ..augmentations import get_dino_aug_pipelines, apply_pipelines
 from ..layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 
 # %% ../../nbs/10_vision.dino.ipynb #9dd5164b
@@ -168,7 +168,7 @@ def _train_iters(learn) -> int:
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
-# %% ../../nbs/10_vision.dino.ipynb #efe9336f
+# %% ../../nbs/10_vision.dino.ipynb #f47ecbb5
 class DINO(Callback):
     "DINO self-distillation: multi-crop, teacher forward, loss, centre, teacher EMA, clipping, last-layer freezing"
     order,run_valid = MixedPrecision.order+1,True
@@ -265,7 +265,7 @@ class DINO(Callback):
                             f"got {type(x).__name__}{'' if not isinstance(x, Tensor) else tuple(x.shape)}")
         # augmentation stays in float32 even when MixedPrecision has entered autocast already
         with torch.autocast(x.device.type if x.device.type in ('cuda','cpu') else 'cpu', enabled=False):
-            crops = [aug(x) for aug in self.aug_pipelines]
+            crops = apply_pipelines(self.aug_pipelines, x)
         if not self.checked: self._check_crops(crops)
         self.stepped = False
         self.learn.xb = (crops,)
