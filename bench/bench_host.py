@@ -3,11 +3,12 @@
 On a GPU the host (Python, PyTorch's dispatcher, the kernel launches) has to queue a step's work faster than the GPU
 runs it, or the GPU waits. This measures that work without a GPU: the step of the paper's configuration (ViT-S/16's 12
 blocks and 157 parameter tensors, 64 images, 2 global + 6 local crops, DINO head) on tensors so small that computing
-them costs next to nothing (width 48 instead of 384, 16 px images, 8/4 px crops), so the time left is the host's. Each
+them costs next to nothing (width 48 instead of 384, 48 px images, 32/16 px crops), so the time left is the host's. Each
 row counts the aten operations the phase dispatches (a machine-independent number: on a GPU nearly each is one kernel
 launch; a `_foreach_*` op launches a few kernels for a whole list of tensors) and times it, with variants side by side:
 
-- augmentation: our pipelines called once per crop, against `apply_pipelines` (the local crops in one call);
+- augmentation: our pipelines called once per crop with Kornia's per-image resize (what a GPU ran before), against
+  `apply_pipelines` (the local crops in one call) with `BatchedResizedCrop`'s batched resize (what a GPU runs now);
 - optimizer: fastai's `Adam` (a Python loop over parameters, what `dino_learner` uses) against `torch.optim.AdamW`
   with `foreach=True`;
 - clipping and EMA: ours (`torch._foreach_*`) against the reference's loops;
@@ -43,15 +44,18 @@ def n_ops(fn):
 
 def tiny_vit_s(n_local, batch, width=48):
     "ViT-S/16's structure (12 blocks, 6 heads, 157 parameter tensors in the student) at a width that costs nothing"
-    def enc(dpr): return MultiCropWrapper(vit_small(embed_dim=width, num_heads=6, drop_path_rate=dpr, img_size=16))
+    def enc(dpr): return MultiCropWrapper(vit_small(embed_dim=width, num_heads=6, drop_path_rate=dpr, img_size=32))
     def head(): return DINOHead(width, 64, hidden_dim=32, bottleneck_dim=16)
     torch.manual_seed(0)
     model = DINOModel(nn.Sequential(enc(0.1), head()), nn.Sequential(enc(0.), head()))
     # separate objects per local crop: the list as it was before apply_pipelines grouped them
-    sep = (get_dino_aug_pipelines(num_crops=(2, 0), crop_sizes=(16, 8))
-           + [get_dino_aug_pipelines(num_crops=(2, 1), crop_sizes=(16, 8))[2] for _ in range(n_local)])
-    grouped = get_dino_aug_pipelines(num_crops=(2, n_local), crop_sizes=(16, 8))
-    return model, sep, grouped, torch.rand(batch, 3, 16, 16)
+    sep = (get_dino_aug_pipelines(num_crops=(2, 0), crop_sizes=(32, 16))
+           + [get_dino_aug_pipelines(num_crops=(2, 1), crop_sizes=(32, 16))[2] for _ in range(n_local)])
+    grouped = get_dino_aug_pipelines(num_crops=(2, n_local), crop_sizes=(32, 16))
+    # the resize a GPU gets: per image (Kornia's, what it got before) against one batched gather (BatchedResizedCrop's)
+    for p in sep: p.crop.batched = False
+    for p in grouped: p.crop.batched = True
+    return model, sep, grouped, torch.rand(batch, 3, 48, 48)
 
 def main():
     p = add_common_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter), 5)
@@ -70,8 +74,8 @@ def main():
         with torch.no_grad(): t = model.teacher(crops[:2])
         dino_loss(s, t, model.center, 0.04).backward()
     phases = {
-        'augmentation': {'per crop (one call per crop)': lambda: [a(x) for a in sep],
-                         'apply_pipelines (locals in one call)': lambda: apply_pipelines(grouped, x)},
+        'augmentation': {'one call per crop, per-image resize': lambda: [a(x) for a in sep],
+                         'apply_pipelines + batched resize (GPU path)': lambda: apply_pipelines(grouped, x)},
         'forward + backward + loss': {'timm ViT, fused attention': fwd_bwd},
         'optimizer': {"fastai Adam (dino_learner's)": fa.step, 'torch AdamW foreach': ta.step},
         'clipping': {'reference loop (a norm read per parameter)': lambda: ref_clip(sp, 3.0),
@@ -93,9 +97,9 @@ def main():
         sel = [next(r for r in rows if r['phase'] == ph and r['variant'] == v) for ph, v in pick.items()]
         return dict(aten_ops=sum(r['aten_ops'] for r in sel), host_ms=round(sum(r['host_ms'] for r in sel), 2))
     fb = {'forward + backward + loss': 'timm ViT, fused attention', 'optimizer': "fastai Adam (dino_learner's)"}
-    ours = total({**fb, 'augmentation': 'apply_pipelines (locals in one call)', 'clipping': 'ours (_foreach)',
+    ours = total({**fb, 'augmentation': 'apply_pipelines + batched resize (GPU path)', 'clipping': 'ours (_foreach)',
                   'teacher EMA': 'ours (_foreach)'})
-    loops = total({**fb, 'augmentation': 'per crop (one call per crop)',
+    loops = total({**fb, 'augmentation': 'one call per crop, per-image resize',
                    'clipping': 'reference loop (a norm read per parameter)', 'teacher EMA': 'reference loop'})
     for name, tt in (('ours (sum of the phases)', ours), ('per-crop augmentation + reference loops (sum)', loops)):
         rows.append(dict(phase='whole step', variant=name, config=rows[0]['config'], device='cpu (host work only)', **tt))
