@@ -9,8 +9,8 @@ launch; a `_foreach_*` op launches a few kernels for a whole list of tensors) an
 
 - augmentation: our pipelines called once per crop with Kornia's per-image resize (what a GPU ran before), against
   `apply_pipelines` (the local crops in one call) with `BatchedResizedCrop`'s batched resize (what a GPU runs now);
-- optimizer: fastai's `Adam` (a Python loop over parameters, what `dino_learner` uses) against `torch.optim.AdamW`
-  with `foreach=True`;
+- optimizer: fastai's `Adam` (a Python loop over parameters), `ForeachAdam` (the same numbers with `_foreach` ops,
+  what `dino_learner` uses) and `torch.optim.AdamW` with `foreach=True`;
 - clipping and EMA: ours (`torch._foreach_*`) against the reference's loops;
 - forward + backward of student and teacher with the loss (no variant: timm's model).
 
@@ -26,6 +26,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from common import *
 from bench_step import param_groups, our_clip, our_ema, ref_clip, ref_ema
 from fastai.optimizer import Adam
+from self_supervised.optimizer import ForeachAdam
 from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper
 from self_supervised.models.vision_transformer import vit_small
@@ -68,6 +69,7 @@ def main():
     sp = [q for q in model.student.parameters() if q.requires_grad]; tp = list(model.teacher.parameters())
     for q in sp: q.grad = torch.randn_like(q)
     fa = Adam(sp, lr=1e-3, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.04)
+    fe = ForeachAdam(sp, lr=1e-3, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.04)
     ta = torch.optim.AdamW(param_groups(model.student), lr=1e-3, foreach=True)
     def fwd_bwd():
         s = model.student(crops)
@@ -77,7 +79,7 @@ def main():
         'augmentation': {'one call per crop, per-image resize': lambda: [a(x) for a in sep],
                          'apply_pipelines + batched resize (GPU path)': lambda: apply_pipelines(grouped, x)},
         'forward + backward + loss': {'timm ViT, fused attention': fwd_bwd},
-        'optimizer': {"fastai Adam (dino_learner's)": fa.step, 'torch AdamW foreach': ta.step},
+        'optimizer': {"fastai Adam": fa.step, "ForeachAdam (dino_learner's)": fe.step, 'torch AdamW foreach': ta.step},
         'clipping': {'reference loop (a norm read per parameter)': lambda: ref_clip(sp, 3.0),
                      'ours (_foreach)': lambda: our_clip(sp, 3.0)},
         'teacher EMA': {'reference loop': lambda: ref_ema(tp, list(model.student.parameters()), 0.996),
@@ -96,12 +98,12 @@ def main():
     def total(pick):
         sel = [next(r for r in rows if r['phase'] == ph and r['variant'] == v) for ph, v in pick.items()]
         return dict(aten_ops=sum(r['aten_ops'] for r in sel), host_ms=round(sum(r['host_ms'] for r in sel), 2))
-    fb = {'forward + backward + loss': 'timm ViT, fused attention', 'optimizer': "fastai Adam (dino_learner's)"}
+    fb = {'forward + backward + loss': 'timm ViT, fused attention'}
     ours = total({**fb, 'augmentation': 'apply_pipelines + batched resize (GPU path)', 'clipping': 'ours (_foreach)',
-                  'teacher EMA': 'ours (_foreach)'})
-    loops = total({**fb, 'augmentation': 'one call per crop, per-image resize',
+                  'teacher EMA': 'ours (_foreach)', 'optimizer': "ForeachAdam (dino_learner's)"})
+    loops = total({**fb, 'augmentation': 'one call per crop, per-image resize', 'optimizer': 'fastai Adam',
                    'clipping': 'reference loop (a norm read per parameter)', 'teacher EMA': 'reference loop'})
-    for name, tt in (('ours (sum of the phases)', ours), ('per-crop augmentation + reference loops (sum)', loops)):
+    for name, tt in (('ours (sum of the phases)', ours), ('per-crop augmentation, fastai Adam, reference loops (sum)', loops)):
         rows.append(dict(phase='whole step', variant=name, config=rows[0]['config'], device='cpu (host work only)', **tt))
     print(); print_table(rows)
     save('host', rows, info, args, args.out)

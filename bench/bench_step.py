@@ -22,6 +22,7 @@ from fastai.data.load import DataLoader as FaDataLoader
 from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
+from self_supervised.optimizer import ForeachAdam
 from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -154,7 +155,8 @@ class FastaiRun:
         bs = len(batches[0])
         dl = FaDataLoader(ds, bs=bs, shuffle=False, drop_last=True, device=dev)
         dls = DataLoaders(dl, FaDataLoader(ds[:bs], bs=bs, device=dev))
-        opt_func = (partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8) if opt == 'fastai' else
+        opt_func = (partial(ForeachAdam, mom=0.9, sqr_mom=0.999, eps=1e-8) if opt == 'foreach' else
+                    partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8) if opt == 'fastai' else
                     partial(OptimWrapper, opt=partial(torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)))
         self.timer = _PhaseTimer()
         cb = DINO(augs, freeze_last_layer=0)
@@ -231,7 +233,8 @@ def bench_e2e(cfg, dev, amp, variants, reps, steps, rows, peak_flops):
     def make(v):
         model, augs = build(cfg, dev), augs_for(cfg, dev)
         if v.startswith('plain'): return PlainLoop(model, augs, cfg, dev, amp, v.split('_')[1], lr)
-        return FastaiRun(model, augs, cfg, dev, amp, lr, batches, opt='torch' if 'torchadamw' in v else 'fastai',
+        opt = 'torch' if 'torchadamw' in v else 'fastai' if 'fastaiadam' in v else 'foreach'  # dino_learner's: ForeachAdam
+        return FastaiRun(model, augs, cfg, dev, amp, lr, batches, opt=opt,
                          nosync='nosync' in v, compiled='compiled' in v)
     # peak memory, one variant alive at a time (the paper's figures are per process)
     peak, flops = {}, None
@@ -281,7 +284,7 @@ def main():
     p.add_argument('--batch', type=int, default=None, help='images per step (default 64 on a GPU, 16 on a CPU)')
     p.add_argument('--steps', type=int, default=None, help='steps per timed round (default 6 GPU, 3 CPU)')
     p.add_argument('--variants', nargs='+', default=None,
-                   help='fastai, fastai_torchadamw, fastai_nosync, fastai_compiled, plain_fused, plain_reference (first = baseline of the ratio)')
+                   help='fastai (ForeachAdam, as dino_learner), fastai_fastaiadam (fastai\'s per-parameter Adam), fastai_torchadamw, fastai_nosync, fastai_compiled, plain_fused, plain_reference (first = baseline of the ratio)')
     p.add_argument('--skip', nargs='*', default=[], choices=['components', 'e2e'])
     p.add_argument('--peak-tflops', type=float, default=None, help='device peak bf16 FLOP/s in TFLOP/s for MFU (H100/H200: 989)')
     args = p.parse_args()
@@ -298,7 +301,7 @@ def main():
     amps = args.amp or (['bf16', 'fp16'] if cuda else ['fp32'])
     locs = args.locals or ([0, 2, 6, 10] if cuda else [6])
     steps = args.steps or (6 if cuda else 3)
-    variants = args.variants or (['fastai', 'fastai_torchadamw', 'fastai_nosync', 'fastai_compiled', 'plain_fused', 'plain_reference'] if cuda
+    variants = args.variants or (['fastai', 'fastai_fastaiadam', 'fastai_torchadamw', 'fastai_nosync', 'fastai_compiled', 'plain_fused', 'plain_reference'] if cuda
                                  else ['fastai', 'plain_fused', 'plain_reference'])
     comp_rows, e2e_rows = [], []
     if 'components' not in args.skip:

@@ -18,8 +18,9 @@ from copy import deepcopy
 __all__ = ['DINOModel', 'dino_loss', 'teacher_sum', 'update_center', 'SchedIter', 'SchedWarmupCos', 'SchedPerEpoch',
            'DINOSchedules', 'DINO', 'dino_learner']
 
-# %% ../../nbs/10_vision.dino.ipynb #563e82ad
+# %% ../../nbs/10_vision.dino.ipynb #b1f8d06e
 from ..augmentations import get_dino_aug_pipelines, apply_pipelines
+from ..optimizer import ForeachAdam
 from ..layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 
 # %% ../../nbs/10_vision.dino.ipynb #9dd5164b
@@ -328,7 +329,7 @@ class DINO(Callback):
 
     def after_fit(self): self.out_sum = self.out_n = None
 
-# %% ../../nbs/10_vision.dino.ipynb #31367c62
+# %% ../../nbs/10_vision.dino.ipynb #b343a13d
 def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int=16, pretrained:bool=False,
                  out_dim:int=65536, use_bn_in_head:bool=False, norm_last_layer:bool=True, drop_path_rate:float=0.1,
                  local_crops_number:int=8, global_crops_scale=(0.4, 1.), local_crops_scale=(0.05, 0.4),
@@ -348,7 +349,7 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
     augs = get_dino_aug_pipelines(num_crops=(2, local_crops_number), crop_sizes=(global_crop_size, local_crop_size),
                                   min_scales=(global_crops_scale[0], local_crops_scale[0]),
                                   max_scales=(global_crops_scale[1], local_crops_scale[1]), **(aug_kwargs or {}))
-    opt_func = ifnone(opt_func, partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8))
+    opt_func = ifnone(opt_func, partial(ForeachAdam, mom=0.9, sqr_mom=0.999, eps=1e-8))
     return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **dino_kwargs)] + L(cbs))
 
 # %% ../../nbs/10_vision.dino.ipynb #06d4e0ad
