@@ -169,7 +169,7 @@ def _train_iters(learn) -> int:
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
-# %% ../../nbs/10_vision.dino.ipynb #f47ecbb5
+# %% ../../nbs/10_vision.dino.ipynb #4f9358fb
 class DINO(Callback):
     "DINO self-distillation: multi-crop, teacher forward, loss, centre, teacher EMA, clipping, last-layer freezing"
     order,run_valid = MixedPrecision.order+1,True
@@ -325,7 +325,7 @@ class DINO(Callback):
         "teacher = m * teacher + (1 - m) * student, fused over all parameters"
         mom = float(self._hyper('momentum_teacher', self.momentum_teacher))
         torch._foreach_mul_(self.t_params, mom)
-        torch._foreach_add_(self.t_params, [p.detach() for p in self.s_params], alpha=1 - mom)
+        torch._foreach_add_(self.t_params, self.s_params, alpha=1 - mom)  # no_grad: no detached copies needed
 
     def after_fit(self): self.out_sum = self.out_n = None
 
