@@ -188,9 +188,11 @@ def get_dino_aug_pipelines(num_crops=(2, 8), crop_sizes=(224, 96), min_scales=(0
              DINOCropPipeline(crop_sizes[0], g_scale, blur_ps[1], solarize_p=solarize_p, **kw)] +
             [DINOCropPipeline(crop_sizes[1], l_scale, blur_ps[2], **kw)] * n_local)
 
-# %% ../nbs/01_augmentations.ipynb #9c4c10a9
+# %% ../nbs/01_augmentations.ipynb #16844a8e
 def apply_pipelines(pipelines, x):
     "The crops of batch `x` by each pipeline, in order; a pipeline repeated `n` times in a row runs once on `n` copies of `x`"
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        raise ValueError(f"expected an image batch of shape (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
     crops, i = [], 0
     while i < len(pipelines):
         p, n = pipelines[i], 1
