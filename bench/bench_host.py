@@ -17,7 +17,6 @@ launch; a `_foreach_*` op launches a few kernels for a whole list of tensors) an
     python bench/bench_host.py --reps 5
 """
 import argparse, sys, warnings
-from collections import Counter
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 warnings.filterwarnings('ignore')

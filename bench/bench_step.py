@@ -150,7 +150,7 @@ class _PhaseTimer(Callback):
 
 class FastaiRun:
     "fastai `Learner` + our `DINO` callback, fitted for one epoch over the given batches"
-    def __init__(self, model, augs, cfg, dev, amp, lr, batches, opt='fastai', nosync=False, compiled=False):
+    def __init__(self, model, augs, cfg, dev, amp, lr, batches, opt='foreach', nosync=False, compiled=False):
         ds = [(x,) for b in batches for x in b]  # items; the loader re-collates them into the same batches
         bs = len(batches[0])
         dl = FaDataLoader(ds, bs=bs, shuffle=False, drop_last=True, device=dev)

@@ -18,7 +18,7 @@ from fastcore.basics import store_attr
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# %% ../nbs/01_augmentations.ipynb #4372e649
+# %% ../nbs/01_augmentations.ipynb #49f9d5ed
 _JITTER_KEYS = ('brightness_factor', 'contrast_factor', 'saturation_factor', 'hue_factor')
 _TWO_PI = 2 * math.pi
 # HSV -> RGB: for each output channel (rows r, g, b) and hue sextant (columns 0..5), which of (v, q, p, t) it takes
@@ -78,8 +78,9 @@ class PerImageColorJitter(K.ColorJitter):
         sel = [(order[:, step] == i).nonzero().squeeze(1) for step in range(4) for i in range(4)]
         dev_sel = _host_to(torch.cat(sel), x.device).split([len(s) for s in sel])
         factors = [_host_to(params[k], x.device, x.dtype) for k in _JITTER_KEYS]
-        for (step, i), idx, n in zip([(s, i) for s in range(4) for i in range(4)], dev_sel, map(len, sel)):
-            if active[i] and n: x.index_copy_(0, idx, ops[i](x[idx], factors[i][idx]))
+        for k, idx in enumerate(dev_sel):  # step k // 4, op k % 4; len() of a device tensor is its shape, no sync
+            i = k % 4
+            if active[i] and len(idx): x.index_copy_(0, idx, ops[i](x[idx], factors[i][idx]))
         return x.clamp(0, 1)
 
 # %% ../nbs/01_augmentations.ipynb #0e538b63
