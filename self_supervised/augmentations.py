@@ -275,6 +275,11 @@ def get_dino_aug_pipelines(num_crops=(2, 8), crop_sizes=(224, 96), min_scales=(0
             [DINOCropPipeline(crop_sizes[1], l_scale, blur_ps[2], **kw)] * n_local)
 
 # %% ../nbs/01_augmentations.ipynb #301a2651
+def _run(p, x, sizes, n):
+    "`n` crops per image by `p`: ours take the sizes; any other callable gets the batch itself (repeated `n` times)"
+    if isinstance(p, DINOCropPipeline): return p(x, sizes, n=n)
+    return p(x if n == 1 else x.repeat(n, 1, 1, 1))
+
 def apply_pipelines(pipelines, x, sizes=None):
     "The crops of the images `x` (B,C,H,W) of heights and widths `sizes` (default `x.sizes`, else the whole canvas) by each pipeline"
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
@@ -284,7 +289,8 @@ def apply_pipelines(pipelines, x, sizes=None):
     while i < len(pipelines):
         p, n = pipelines[i], 1
         while i + n < len(pipelines) and pipelines[i + n] is p: n += 1
-        crops += [p(x, sizes)] if n == 1 else list(p(x, sizes, n=n).chunk(n))
+        out = _run(p, x, sizes, n)
+        crops += [out] if n == 1 else list(out.chunk(n))
         i += n
     return crops
 

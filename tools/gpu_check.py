@@ -45,7 +45,7 @@ class Overflow(Callback):
 
 def run(amp=None, compile=False, cbs=(), epochs=4):
     set_seed(0, reproducible=True)
-    dls = dino_dls(size=128, bs=32, epoch_len=256, num_workers=4, device='cuda')
+    dls = dino_dls(max_size=128, bs=32, epoch_len=256, num_workers=4, device='cuda')
     learn = dino_learner(dls, 'vit_small', patch_size=16, out_dim=4096, global_crop_size=112, local_crop_size=48,
                          local_crops_number=4, cbs=[Rec(), *cbs])
     if amp == 'fp16': learn.to_fp16()
