@@ -12,7 +12,9 @@ from torch import Tensor
 from PIL import Image
 
 # %% auto #0
-__all__ = ['backbone_stride', 'dense_features', 'global_features', 'image_tensor']
+__all__ = ['PAPER_SCALES', 'backbone_stride', 'dense_features', 'global_features', 'image_tensor', 'multiscale_features',
+           'read_gnd', 'folder_gnd', 'compute_ap', 'compute_map', 'protocol_gnd', 'revisited_map', 'prepare_image',
+           'retrieval_features', 'rank_database', 'retrieval_eval', 'augmented_retrieval_set', 'show_retrieval']
 
 # %% ../nbs/35_retrieval.ipynb #79182963
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
@@ -70,3 +72,228 @@ def image_tensor(img, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> Tensor:
 def _device(m:nn.Module):
     p = next(m.parameters(), None)
     return p.device if p is not None else torch.device('cpu')
+
+# %% ../nbs/35_retrieval.ipynb #6796c58b
+PAPER_SCALES = (1., 1 / math.sqrt(2), 0.5)
+
+def multiscale_features(backbone:nn.Module, x:Tensor, scales=PAPER_SCALES) -> Tensor:
+    "L2-normalised mean of the global descriptors (B, D) of the normalised batch `x` resized by each of `scales`"
+    if not scales or any(not 0 < s <= 4 for s in scales): raise ValueError(f"scales={scales}: give positive factors, e.g. (1, 0.707, 0.5)")
+    v = 0
+    for s in scales:
+        xs = x if s == 1 else F.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False)
+        v = v + global_features(backbone, xs).float()
+    return F.normalize(v / len(scales), dim=-1)
+
+# %% ../nbs/35_retrieval.ipynb #db1ceece
+_IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+
+def _check_gnd(g:dict, src='the ground truth') -> dict:
+    for k in ('imlist', 'qimlist', 'gnd'):
+        if k not in g: raise ValueError(f"{src} has no {k!r}: a revisited ground truth holds imlist, qimlist and gnd")
+    nq, ndb = len(g['qimlist']), len(g['imlist'])
+    if len(g['gnd']) != nq:
+        raise ValueError(f"{src} lists {nq} queries but ground truth for {len(g['gnd'])}: every query needs its "
+                         "easy/hard/junk lists (queries without ground truth cannot be scored)")
+    for i, q in enumerate(g['gnd']):
+        ids = [j for k in ('easy', 'hard', 'junk') for j in q.get(k, [])]
+        if any(not 0 <= int(j) < ndb for j in ids):
+            raise ValueError(f"Query {i} ({g['qimlist'][i]}) lists database indices outside 0..{ndb - 1}")
+        if not len(q.get('easy', [])) and not len(q.get('hard', [])):
+            raise ValueError(f"Query {i} ({g['qimlist'][i]}) has no positive (no easy and no hard database image): "
+                             "give it ground truth or leave it out")
+    return g
+
+def read_gnd(gnd) -> dict:
+    "The revisited ground-truth dict (imlist, qimlist, gnd with easy/hard/junk/bbx) from a `gnd_*.pkl` file or a dict"
+    if isinstance(gnd, (str, Path)):
+        p = Path(gnd)
+        if not p.is_file(): raise FileNotFoundError(f"No ground-truth file at {p}: pass gnd_roxford5k.pkl or gnd_rparis6k.pkl")
+        with open(p, 'rb') as f: gnd = pickle.load(f)  # the benchmark's own file format; load only files you trust
+        return _check_gnd(gnd, p.name)
+    return _check_gnd(gnd)
+
+def folder_gnd(root) -> dict:
+    "A revisited-style ground truth (with image paths) for a `query/<landmark>/`, `database/<landmark>/[hard|junk]/` tree"
+    root = Path(root)
+    qd, dd = root/'query', root/'database'
+    for d in (qd, dd):
+        if not d.is_dir(): raise FileNotFoundError(f"{d} is not a folder: a retrieval folder holds query/<landmark>/ and "
+                                                   "database/<landmark>/ subfolders of images")
+    def imgs(d): return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _IMG_EXTS) if d.is_dir() else []
+    imlist, kind = [], []
+    for lm in sorted(p for p in dd.iterdir() if p.is_dir()):
+        for k, sub in (('easy', lm), ('hard', lm/'hard'), ('junk', lm/'junk')):
+            for f in imgs(sub): imlist.append(f); kind.append((lm.name, k))
+    qimlist, gnd = [], []
+    for lm in sorted(p for p in qd.iterdir() if p.is_dir()):
+        for f in imgs(lm):
+            qimlist.append(f)
+            gnd.append({k: [j for j, (l, kk) in enumerate(kind) if l == lm.name and kk == k] for k in ('easy', 'hard', 'junk')})
+    if not qimlist: raise FileNotFoundError(f"No query images under {qd}/<landmark>/")
+    if not imlist: raise FileNotFoundError(f"No database images under {dd}/<landmark>/")
+    return _check_gnd(dict(imlist=imlist, qimlist=qimlist, gnd=gnd), str(root))
+
+# %% ../nbs/35_retrieval.ipynb #ac7ee6af
+def compute_ap(pos, n_pos:int) -> float:
+    "Trapezoid-rule average precision of positives found at 0-based ranks `pos` (junk removed) out of `n_pos`"
+    pos = np.sort(np.asarray(pos, dtype=np.float64))
+    if n_pos <= 0: raise ValueError("n_pos must be >= 1: average precision is undefined without positives")
+    j = np.arange(len(pos))
+    before = np.where(pos == 0, 1., j / np.maximum(pos, 1))
+    after = (j + 1) / (pos + 1)
+    return float(((before + after) / 2).sum() / n_pos)
+
+def compute_map(ranks, gnd:list[dict], kappas=(1, 5, 10)):
+    "mAP, per-query APs (NaN for queries without positives) and mP@k of `ranks` (n_queries, n_db) given ok/junk lists"
+    ranks = np.asarray(ranks)
+    if ranks.ndim != 2 or ranks.shape[0] != len(gnd):
+        raise ValueError(f"ranks must be (n_queries, n_db) with one row per query of the ground truth ({len(gnd)}), "
+                         f"got shape {ranks.shape}")
+    aps, prs = np.full(len(gnd), np.nan), np.full((len(gnd), len(kappas)), np.nan)
+    for i, g in enumerate(gnd):
+        ok, junk = np.asarray(g['ok'], dtype=np.int64), np.asarray(g.get('junk', []), dtype=np.int64)
+        if len(ok) == 0: continue
+        row = ranks[i]
+        keep = ~np.isin(row, junk)
+        pos = np.flatnonzero(np.isin(row[keep], ok))  # ranks of positives once junk is removed
+        aps[i] = compute_ap(pos, len(ok))
+        if len(pos):
+            p1 = pos + 1
+            for j, k in enumerate(kappas):
+                kq = min(p1.max(), k)
+                prs[i, j] = (p1 <= kq).sum() / kq
+        else: prs[i] = 0.
+    if np.isnan(aps).all(): raise ValueError("No query has a positive under this protocol: mAP is undefined")
+    return float(np.nanmean(aps)), aps, np.nanmean(prs, 0), prs
+
+_PROTOCOLS = dict(easy=(('easy',), ('junk', 'hard')), medium=(('easy', 'hard'), ('junk',)), hard=(('hard',), ('junk', 'easy')))
+
+def protocol_gnd(gnd:list[dict], protocol:str) -> list[dict]:
+    "ok/junk lists of every query under the revisited `protocol` ('easy', 'medium' or 'hard')"
+    if protocol not in _PROTOCOLS: raise ValueError(f"protocol={protocol!r}: use one of {tuple(_PROTOCOLS)}")
+    ok, junk = _PROTOCOLS[protocol]
+    return [dict(ok=np.concatenate([np.asarray(g.get(k, []), dtype=np.int64) for k in ok]),
+                 junk=np.concatenate([np.asarray(g.get(k, []), dtype=np.int64) for k in junk])) for g in gnd]
+
+def revisited_map(ranks, gnd, kappas=(1, 5, 10), protocols=('easy', 'medium', 'hard')) -> dict:
+    "mAP and mP@k (%) of `ranks` (n_queries, n_db) under each revisited protocol: {'medium': {'mAP': .., 'mP@5': ..}, ..}"
+    g = read_gnd(gnd)['gnd'] if isinstance(gnd, (str, Path, dict)) else gnd
+    out = {}
+    for p in protocols:
+        pg = protocol_gnd(g, p)
+        if not any(len(q['ok']) for q in pg): continue  # e.g. no hard positives at all in a folder layout
+        m, _, mp, _ = compute_map(ranks, pg, kappas)
+        out[p] = {'mAP': 100 * m, **{f'mP@{k}': 100 * float(v) for k, v in zip(kappas, mp)}}
+    return out
+
+# %% ../nbs/35_retrieval.ipynb #12e765f5
+def prepare_image(img, imsize:int|None=224, bbox=None) -> Image.Image:
+    "An image cropped to `bbox` (x0, y0, x1, y1), if given, then shrunk so that its longer side is at most `imsize`"
+    im = (Image.open(img) if isinstance(img, (str, Path)) else img).convert('RGB')
+    if bbox is not None:
+        x0, y0, x1, y1 = (float(v) for v in bbox)
+        if not (x1 > x0 and y1 > y0): raise ValueError(f"bbox {tuple(bbox)} is empty: give (x0, y0, x1, y1) with x1 > x0, y1 > y0")
+        im = im.crop((x0, y0, x1, y1))
+    if imsize is not None: im.thumbnail((imsize, imsize), Image.LANCZOS)
+    return im
+
+@torch.no_grad()
+def retrieval_features(model, images, imsize:int|None=224, scales=PAPER_SCALES, bboxes=None, which:str='teacher',
+                       device=None) -> Tensor:
+    "L2-normalised multi-scale descriptors (n, D) of `images` (files or PIL images), queries cropped to `bboxes`"
+    bb = get_backbone(model, which)
+    dev = torch.device(device) if device is not None else _device(bb)
+    was_training, orig = bb.training, _device(bb)
+    bb.to(dev).eval()
+    try:
+        out = [multiscale_features(bb, image_tensor(prepare_image(im, imsize, None if bboxes is None else bboxes[i])).to(dev),
+                                   scales).cpu() for i, im in enumerate(images)]
+    finally: bb.train(was_training).to(orig)
+    if not out: raise ValueError("No images: pass at least one")
+    return torch.cat(out)
+
+def rank_database(query_feats:Tensor, db_feats:Tensor) -> np.ndarray:
+    "Database indices (n_queries, n_db) by decreasing cosine similarity to each query"
+    if query_feats.shape[-1] != db_feats.shape[-1]:
+        raise ValueError(f"Query features have {query_feats.shape[-1]} dims, database features {db_feats.shape[-1]}: "
+                         "extract both with the same backbone")
+    sim = F.normalize(query_feats.float(), dim=-1) @ F.normalize(db_feats.float(), dim=-1).T
+    return torch.sort(sim, dim=1, descending=True, stable=True).indices.numpy()
+
+def _revisited_paths(root:Path, g:dict):
+    def path(n):
+        n = str(n)
+        return root/'jpg'/(n if Path(n).suffix else n + '.jpg')
+    return [path(n) for n in g['imlist']], [path(n) for n in g['qimlist']]
+
+def retrieval_eval(model, root, gnd=None, imsize:int|None=224, scales=PAPER_SCALES, kappas=(1, 5, 10),
+                   which:str='teacher', device=None, return_ranks:bool=False) -> dict:
+    "Revisited mAP / mP@k (%) of `model` on a revisited dataset folder (jpg/ + gnd_*.pkl) or a query/database folder tree"
+    root = Path(root)
+    if gnd is None and (root/'query').is_dir(): g = folder_gnd(root)
+    else:
+        if gnd is None:
+            found = sorted(root.glob('gnd_*.pkl'))
+            if not found: raise FileNotFoundError(f"No gnd_*.pkl in {root}, and no query/ and database/ folders: pass gnd= "
+                                                  "or a folder in one of the two layouts")
+            gnd = found[0]
+        g = read_gnd(gnd)
+    if isinstance(g['imlist'][0], Path): db, qs, boxes = g['imlist'], g['qimlist'], None
+    else:
+        db, qs = _revisited_paths(root, g)
+        boxes = [q.get('bbx') for q in g['gnd']]
+        if all(b is None for b in boxes): boxes = None
+    missing = [p for p in db[:1] + qs[:1] if not Path(p).is_file()]
+    if missing: raise FileNotFoundError(f"Image {missing[0]} not found: the images go in {root/'jpg'}")
+    qf = retrieval_features(model, qs, imsize, scales, boxes, which, device)
+    dbf = retrieval_features(model, db, imsize, scales, None, which, device)
+    ranks = rank_database(qf, dbf)
+    res = revisited_map(ranks, g['gnd'], kappas)
+    return (res, ranks) if return_ranks else res
+
+# %% ../nbs/35_retrieval.ipynb #40b5cef9
+def augmented_retrieval_set(images, dest, size:int=128, seed:int=0) -> Path:
+    "Write a query/database retrieval folder of augmented copies of `images` (one landmark each) under `dest`"
+    from PIL import ImageEnhance, ImageFilter, ImageOps
+    rng, dest = np.random.default_rng(seed), Path(dest)
+    def crop(im, lo, hi):
+        W, H = im.size; s = float(np.sqrt(rng.uniform(lo, hi)))
+        w, h = max(8, int(W * s)), max(8, int(H * s)); x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
+        return im.crop((x, y, x + w, y + h))
+    for i, f in enumerate(images):
+        im = prepare_image(f, 2 * size); W, H = im.size; lm = f'landmark{i:02d}'
+        out = {('query', ''): [im.crop((W // 8, H // 8, W - W // 8, H - H // 8))],
+               ('database', ''): [crop(im, .5, .9) for _ in range(3)],
+               ('database', 'hard'): [crop(im, .2, .4) for _ in range(2)],
+               ('database', 'junk'): [im.crop((0, 0, W // 5, H // 5))]}
+        out[('database', '')][1] = ImageOps.mirror(out[('database', '')][1])
+        out[('database', '')][2] = ImageEnhance.Brightness(out[('database', '')][2]).enhance(1.2)
+        out[('database', 'hard')] = [ImageEnhance.Color(c).enhance(0.2).filter(ImageFilter.GaussianBlur(2))
+                                     for c in out[('database', 'hard')]]
+        for (split, sub), ims in out.items():
+            d = dest/split/lm/sub; d.mkdir(parents=True, exist_ok=True)
+            for j, c in enumerate(ims): prepare_image(c, size).save(d/f'{lm}_{j}.jpg', quality=90)
+    return dest
+
+# %% ../nbs/35_retrieval.ipynb #66b490d9
+def show_retrieval(queries, database, ranks, gnd=None, k:int=5, rows=None, size:float=1.6, save=None):
+    "Queries and their top-`k` database images, framed green (positive), red (negative) or grey (junk), medium protocol"
+    import matplotlib.pyplot as plt
+    rows = list(range(len(queries))) if rows is None else list(rows)
+    fig, axs = plt.subplots(len(rows), k + 1, figsize=(size * (k + 1), size * len(rows)), squeeze=False)
+    for r, qi in enumerate(rows):
+        axs[r, 0].imshow(prepare_image(queries[qi], 160)); axs[r, 0].set_title('query', fontsize=8)
+        ok = set() if gnd is None else {*gnd[qi].get('easy', []), *gnd[qi].get('hard', [])}
+        junk = set() if gnd is None else set(gnd[qi].get('junk', []))
+        for c in range(k):
+            d = int(ranks[qi][c]); ax = axs[r, c + 1]
+            ax.imshow(prepare_image(database[d], 160))
+            col = 'grey' if d in junk else 'green' if d in ok else 'red'
+            if gnd is not None:
+                for s in ax.spines.values(): s.set_edgecolor(col); s.set_linewidth(3)
+            ax.set_title(f'#{c + 1}', fontsize=8)
+        for ax in axs[r]: ax.set_xticks([]); ax.set_yticks([])
+    fig.tight_layout()
+    if save is not None: fig.savefig(save, dpi=100)
+    return fig
