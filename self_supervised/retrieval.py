@@ -21,7 +21,7 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .evaluation import get_backbone
 from .attention import crop_to_patches
 
-# %% ../nbs/35_retrieval.ipynb #24cb0a70
+# %% ../nbs/35_retrieval.ipynb #b4e52d11
 def backbone_stride(backbone:nn.Module) -> int|None:
     "Pixels per patch token: the ViT's patch size, or a timm convnet's final reduction (None if unknown)"
     pe = getattr(backbone, 'patch_embed', None)
@@ -34,6 +34,8 @@ def backbone_stride(backbone:nn.Module) -> int|None:
 
 def _crop(backbone, x):
     s = backbone_stride(backbone) if getattr(backbone, 'patch_embed', None) is not None else None
+    if s and min(x.shape[-2:]) < s:
+        raise ValueError(f"An image of {x.shape[-1]}x{x.shape[-2]} px is smaller than one {s} px patch: use larger images")
     return crop_to_patches(x, s) if s else x
 
 def dense_features(backbone:nn.Module, x:Tensor, with_global:bool=False):
@@ -73,15 +75,17 @@ def _device(m:nn.Module):
     p = next(m.parameters(), None)
     return p.device if p is not None else torch.device('cpu')
 
-# %% ../nbs/35_retrieval.ipynb #6796c58b
+# %% ../nbs/35_retrieval.ipynb #9fd7d68f
 PAPER_SCALES = (1., 1 / math.sqrt(2), 0.5)
 
 def multiscale_features(backbone:nn.Module, x:Tensor, scales=PAPER_SCALES) -> Tensor:
     "L2-normalised mean of the global descriptors (B, D) of the normalised batch `x` resized by each of `scales`"
     if not scales or any(not 0 < s <= 4 for s in scales): raise ValueError(f"scales={scales}: give positive factors, e.g. (1, 0.707, 0.5)")
-    v = 0
+    v, p = 0, backbone_stride(backbone) or 1
     for s in scales:
         xs = x if s == 1 else F.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False)
+        if min(xs.shape[-2:]) < p:  # a tiny image (a junk thumbnail): keep at least one patch per side
+            xs = F.interpolate(x, size=(max(p, xs.shape[-2]), max(p, xs.shape[-1])), mode='bilinear', align_corners=False)
         v = v + global_features(backbone, xs).float()
     return F.normalize(v / len(scales), dim=-1)
 
