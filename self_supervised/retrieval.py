@@ -89,7 +89,7 @@ def multiscale_features(backbone:nn.Module, x:Tensor, scales=PAPER_SCALES) -> Te
         v = v + global_features(backbone, xs).float()
     return F.normalize(v / len(scales), dim=-1)
 
-# %% ../nbs/35_retrieval.ipynb #db1ceece
+# %% ../nbs/35_retrieval.ipynb #7e447561
 _IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 def _check_gnd(g:dict, src='the ground truth') -> dict:
@@ -102,9 +102,9 @@ def _check_gnd(g:dict, src='the ground truth') -> dict:
     for i, q in enumerate(g['gnd']):
         ids = [j for k in ('easy', 'hard', 'junk') for j in q.get(k, [])]
         if any(not 0 <= int(j) < ndb for j in ids):
-            raise ValueError(f"Query {i} ({g['qimlist'][i]}) lists database indices outside 0..{ndb - 1}")
+            raise ValueError(f"Query {i} ({Path(str(g['qimlist'][i])).name}) lists database indices outside 0..{ndb - 1}")
         if not len(q.get('easy', [])) and not len(q.get('hard', [])):
-            raise ValueError(f"Query {i} ({g['qimlist'][i]}) has no positive (no easy and no hard database image): "
+            raise ValueError(f"Query {i} ({Path(str(g['qimlist'][i])).name}) has no positive (no easy and no hard database image): "
                              "give it ground truth or leave it out")
     return g
 

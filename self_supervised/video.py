@@ -72,7 +72,7 @@ def write_mask(path, mask:np.ndarray, palette:np.ndarray|None=None) -> Path:
     im.save(path, format='PNG')
     return path
 
-# %% ../nbs/37_video_segmentation.ipynb #44eecfa0
+# %% ../nbs/37_video_segmentation.ipynb #c4508319
 def frame_size(w:int, h:int, short_side:int|None=480, multiple:int=64, stride:int=1) -> tuple[int, int]:
     "(width, height) a (w, h) frame is resized to: short side `short_side`, long side floored to `multiple`"
     if short_side is not None:
@@ -87,9 +87,12 @@ def frame_size(w:int, h:int, short_side:int|None=480, multiple:int=64, stride:in
 def first_labels(mask:np.ndarray, grid:tuple[int, int]) -> Tensor:
     "One-hot (1, K+1, h, w) labels of a first-frame mask resized (nearest) to the `grid` (h, w)"
     mask = read_mask(mask).copy()
-    mask[mask == 255] = 0  # void counts as background for propagation
+    vals = set(np.unique(mask).tolist())
+    if vals == {0, 255}: mask[mask == 255] = 1  # a binary 0/255 mask: one object
+    else: mask[mask == 255] = 0  # DAVIS void counts as background for propagation
     k = int(mask.max())
-    if k == 0: raise ValueError("The first-frame mask has no object (all pixels 0): label the objects 1, 2, ... in it")
+    if k == 0: raise ValueError("The first-frame mask has no object (all pixels 0, or 0 and void 255 around nothing): "
+                                "label the objects 1, 2, ... in it")
     small = np.array(Image.fromarray(mask).resize((grid[1], grid[0]), Image.NEAREST))
     missing = sorted(set(range(1, k + 1)) - set(np.unique(small).tolist()))
     if missing:
@@ -119,7 +122,7 @@ def label_propagation(feat_tar:Tensor, feats_ctx:Tensor, labels_ctx:Tensor, topk
     labels = labels_ctx.float().permute(1, 0, 2).reshape(labels_ctx.shape[1], -1)  # (K, C*N)
     return labels @ aff
 
-# %% ../nbs/37_video_segmentation.ipynb #1c5f7dbd
+# %% ../nbs/37_video_segmentation.ipynb #1cff062a
 def _check_propagation_args(n_last_frames, topk, size_mask_neighborhood, temperature):
     if n_last_frames < 0: raise ValueError(f"n_last_frames={n_last_frames} must be >= 0 (the authors use 7)")
     if topk < 1: raise ValueError(f"topk={topk} must be >= 1 (the authors use 5)")
@@ -156,18 +159,16 @@ def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, 
     was_training, orig = bb.training, _device(bb)
     bb.to(dev).eval()
     try:
-        def feats(im):
-            f = dense_features(bb, image_tensor(im.resize((w, h), Image.BILINEAR)).to(dev))[0]
-            return f.reshape(-1, f.shape[-1]).float()
+        def feats(im):  # (h*w, D) patch features of a frame
+            return dense_features(bb, image_tensor(im.resize((w, h), Image.BILINEAR)).to(dev))[0].float()
         f0 = feats(frames[0])
-        gh, gw = h // stride, w // stride
-        if f0.shape[0] != gh * gw:  # a convnet whose map is not exactly the frame over its stride (padding)
-            gh, gw = dense_features(bb, image_tensor(frames[0].resize((w, h))).to(dev)).shape[1:3]
+        gh, gw = f0.shape[:2]  # the grid as the backbone makes it (a convnet may round its map's size)
+        f0 = f0.reshape(gh * gw, -1)
         l0 = first_labels(mask, (gh, gw)).to(dev).reshape(1, -1, gh * gw)
         nbh = neighborhood_mask(gh, gw, size_mask_neighborhood, dev) if size_mask_neighborhood > 0 else None
         queue, out = [], [mask]
         for im in frames[1:]:
-            ft = feats(im)
+            ft = feats(im).reshape(gh * gw, -1)
             ctx_f = torch.stack([f0] + [q[0] for q in queue])
             ctx_l = torch.cat([l0] + [q[1] for q in queue])
             seg = label_propagation(ft, ctx_f, ctx_l, topk, temperature, nbh)  # (K, N)
