@@ -18,7 +18,7 @@ __all__ = ['read_video', 'frame_attention', 'attention_panels', 'attention_video
 from .attention import find_vit, vit_attention, threshold_mask, upsample_mask, _patch_size
 from .video import read_frames
 
-# %% ../nbs/38_attention_video.ipynb #bf62fbfb
+# %% ../nbs/38_attention_video.ipynb #fa084f5f
 _FFMPEG_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 
 def _has_ffmpeg() -> bool:
@@ -45,7 +45,8 @@ def read_video(src) -> tuple[list[Image.Image], float]:
         plugin = _ffmpeg_plugin()
         arr = iio.imread(p, index=None, plugin=plugin)
         fps = float(iio.immeta(p, plugin=plugin).get('fps', 25.))
-    else: raise ValueError(f"{p.name}: unknown video format {ext!r}: pass a folder of frames, a .gif, or {', '.join(_FFMPEG_EXTS)}")
+    else: raise ValueError(f"{p.name}: unknown video format {ext!r}: pass a folder of frames, a .gif, or "
+                           f"{', '.join(_FFMPEG_EXTS)}")
     arr = np.asarray(arr)
     if arr.ndim == 3: arr = arr[None]
     frames = [Image.fromarray(a[..., :3] if a.ndim == 3 else a).convert('RGB') for a in arr]
@@ -70,7 +71,7 @@ def frame_attention(model, frames, short_side:int|None=None, heads=None) -> tupl
         maps.append(a.mean(0) if heads is None else a[list(heads)].mean(0))
     return torch.stack(maps), frames
 
-# %% ../nbs/38_attention_video.ipynb #5525926a
+# %% ../nbs/38_attention_video.ipynb #ca7d5e0a
 def _heat(m:np.ndarray, cmap:str='inferno') -> np.ndarray:
     import matplotlib
     rng = m.max() - m.min()
@@ -92,13 +93,15 @@ def attention_panels(frames, maps:Tensor, t:float|None=0.6, cmap:str='inferno', 
 
 def attention_video(model, src, out='attention.gif', t:float|None=0.6, fps:float|None=None, short_side:int|None=None,
                     heads=None) -> Path:
-    "Write the attention video of `src` (frames folder, list, GIF or video file) to `out` (.gif, or .mp4 etc. with FFmpeg)"
+    "Write the attention video of `src` (frames folder or list, GIF, video file) to `out` (.gif; .mp4 etc. need FFmpeg)"
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in ('.gif',) + _FFMPEG_EXTS:
-        raise ValueError(f"out={out.name}: write a .gif (always available) or {', '.join(_FFMPEG_EXTS)} (with imageio-ffmpeg)")
+        raise ValueError(f"out={out.name}: write a .gif (always available) or {', '.join(_FFMPEG_EXTS)} "
+                         "(with imageio-ffmpeg)")
     if ext != '.gif' and not _has_ffmpeg():
-        raise ValueError(f"Writing {ext} needs an FFmpeg plugin for imageio: `pip install imageio-ffmpeg` (or av), or write a .gif")
+        raise ValueError(f"Writing {ext} needs an FFmpeg plugin for imageio: `pip install imageio-ffmpeg` (or av), "
+                         "or write a .gif")
     find_vit(model)  # refuse a convnet before reading the video
     if isinstance(src, (str, Path)): frames, rate = read_video(src)
     else: frames, rate = read_frames(src), 25.
@@ -124,7 +127,8 @@ def show_attention_strip(frames, maps:Tensor, t:float|None=0.6, n:int=6, size:fl
             axs[r, c].imshow(p[:, r * W:(r + 1) * W]); axs[r, c].axis('off')
         axs[0, c].set_title(f'frame {i}', fontsize=9)
     for r, name in enumerate(['frame', 'attention', f'{t:.0%} mask' if t is not None else ''][:rows]):
-        axs[r, 0].text(-0.05, 0.5, name, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9, rotation=90)
+        axs[r, 0].text(-0.05, 0.5, name, transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=9,
+                       rotation=90)
     fig.tight_layout()
     if save is not None: fig.savefig(save, dpi=100)
     return fig

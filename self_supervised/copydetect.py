@@ -19,7 +19,7 @@ __all__ = ['gem', 'copy_descriptor', 'Whitening', 'copy_map', 'strong_edit', 'ma
 from .evaluation import get_backbone
 from .retrieval import dense_features, image_tensor, compute_ap, prepare_image, _device, _IMG_EXTS
 
-# %% ../nbs/36_copy_detection.ipynb #bd3a3dbd
+# %% ../nbs/36_copy_detection.ipynb #e8c43956
 def gem(x:Tensor, p:float=4., eps:float=1e-6) -> Tensor:
     "Generalised-mean pooling of patch tokens (B, h, w, D) or (B, N, D) over the tokens: (B, D)"
     if p <= 0: raise ValueError(f"p={p} must be > 0 (the paper uses 4; 1 is average pooling)")
@@ -27,25 +27,26 @@ def gem(x:Tensor, p:float=4., eps:float=1e-6) -> Tensor:
     return x.clamp(min=eps).pow(p).mean(1).pow(1. / p)
 
 def copy_descriptor(backbone:nn.Module, x:Tensor, p:float=4.) -> Tensor:
-    "The paper's copy-detection descriptor of a normalised batch: [CLS] (a convnet's pooled features) + GeM of the patch tokens"
+    "The paper's copy-detection descriptor of a normalised batch: [CLS] (or pooled features) + GeM of the patch tokens"
     if not callable(getattr(backbone, 'forward_features', None)):
-        raise TypeError(f"A {type(backbone).__name__} has no patch tokens (no timm `forward_features`): the descriptor's "
-                        "GeM part needs a timm ViT or a timm convnet")
+        raise TypeError(f"A {type(backbone).__name__} has no patch tokens (no timm `forward_features`): the "
+                        "descriptor's GeM part needs a timm ViT or a timm convnet")
     tokens, glob = dense_features(backbone, x, with_global=True)
     return torch.cat([glob.float(), gem(tokens, p)], dim=-1)
 
-# %% ../nbs/36_copy_detection.ipynb #90092b14
+# %% ../nbs/36_copy_detection.ipynb #d9845b2e
 class Whitening:
-    "PCA whitening learned on features (n, D): centre, rotate onto the covariance's eigenvectors, scale by eigenvalue^-`power`"
+    "PCA whitening learned on (n, D) features: centre, project on the covariance's eigenvectors, divide by eigval^power"
     def __init__(self, power:float=0.5, dim:int|None=None, eps:float=1e-5):
         self.power, self.dim, self.eps = power, dim, eps
     def fit(self, feats:Tensor):
         "Learn the mean and projection from `feats`"
         x = feats.double()
-        if x.ndim != 2 or len(x) < 2: raise ValueError(f"Whitening needs (n >= 2, D) features, got shape {tuple(x.shape)}")
+        if x.ndim != 2 or len(x) < 2:
+            raise ValueError(f"Whitening needs (n >= 2, D) features, got shape {tuple(x.shape)}")
         if len(x) <= x.shape[1]:
-            warnings.warn(f"Whitening learned on {len(x)} images for {x.shape[1]}-d features: the covariance is singular "
-                          "and its smallest directions are noise (the paper uses 20k images)")
+            warnings.warn(f"Whitening learned on {len(x)} images for {x.shape[1]}-d features: the covariance is "
+                          "singular and its smallest directions are noise (the paper uses 20k images)")
         self.mean = x.mean(0)
         xc = x - self.mean
         eigval, eigvec = torch.linalg.eigh(xc.T @ xc / len(x))
@@ -55,15 +56,17 @@ class Whitening:
         return self
     def __call__(self, feats:Tensor, normalize:bool=True) -> Tensor:
         "Whitened (and L2-normalised) features"
-        if not hasattr(self, 'proj'): raise ValueError("Call fit(features) first: the whitening is learned on distractor images")
+        if not hasattr(self, 'proj'):
+            raise ValueError("Call fit(features) first: the whitening is learned on distractor images")
         out = ((feats.double() - self.mean) @ self.proj.T).float()
         return F.normalize(out, dim=-1) if normalize else out
 
-# %% ../nbs/36_copy_detection.ipynb #faeafc16
+# %% ../nbs/36_copy_detection.ipynb #422fffae
 def copy_map(query_feats:Tensor, db_feats:Tensor, positives:list, k:int|None=None):
     "mAP (%) of a k-NN search of `query_feats` in `db_feats`, `positives[i]` the database indices that copy query i"
     if len(positives) != len(query_feats):
-        raise ValueError(f"{len(query_feats)} queries but positives for {len(positives)}: give each query its originals")
+        raise ValueError(f"{len(query_feats)} queries but positives for {len(positives)}: give each query its "
+                         "originals")
     empty = [i for i, p in enumerate(positives) if len(p) == 0]
     if empty: raise ValueError(f"Query {empty[0]} has no original in the database ({len(empty)} such queries): "
                                "every query needs ground truth")
@@ -72,7 +75,7 @@ def copy_map(query_feats:Tensor, db_feats:Tensor, positives:list, k:int|None=Non
     aps = np.array([compute_ap(np.flatnonzero(np.isin(r, list(p))), len(p)) for r, p in zip(ranks, positives)])
     return 100 * float(aps.mean()), aps, ranks
 
-# %% ../nbs/36_copy_detection.ipynb #0b737c05
+# %% ../nbs/36_copy_detection.ipynb #f761fef0
 _WORDS = ('copy', 'DINO', 'sample', 'photo', '2021', 'holiday', 'ViT', 'hello', 'caption', 'news')
 
 def strong_edit(img:Image.Image, rng:np.random.Generator) -> tuple[Image.Image, list[str]]:
@@ -90,7 +93,8 @@ def strong_edit(img:Image.Image, rng:np.random.Generator) -> tuple[Image.Image, 
     if rng.random() < 0.5:
         r = rng.uniform(1, 3); im = im.filter(ImageFilter.GaussianBlur(r)); edits.append(f'blur{r:.1f}')
     if rng.random() < 0.5:
-        for E in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color): im = E(im).enhance(rng.uniform(0.5, 1.6))
+        for E in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color):
+            im = E(im).enhance(rng.uniform(0.5, 1.6))
         if rng.random() < 0.3: im = ImageOps.grayscale(im).convert('RGB')
         edits.append('colour')
     if rng.random() < 0.5: im = ImageOps.mirror(im); edits.append('flip')
@@ -131,18 +135,20 @@ def make_copy_benchmark(src, dest, n_originals:int|None=None, n_copies:int=2, n_
         for j in range(1, n_copies + 1):
             c, e = strong_edit(im, rng)
             c.save(dest/'strong'/f'{i:04d}{j:02d}.jpg', quality=95); edits[f'{i:04d}{j:02d}.jpg'] = e
-    for sub, fs in (('distractors', files[n_originals:n_originals + n_distractors]), ('whitening', files[n_originals + n_distractors:])):
+    n_od = n_originals + n_distractors
+    for sub, fs in (('distractors', files[n_originals:n_od]), ('whitening', files[n_od:])):
         for i, f in enumerate(fs): prepare_image(f, max_size).save(dest/sub/f'{i:06d}.jpg', quality=95)
     (dest/'edits.json').write_text(json.dumps(edits, indent=1))
     return dest
 
-# %% ../nbs/36_copy_detection.ipynb #cf9ee850
+# %% ../nbs/36_copy_detection.ipynb #917de737
 def read_copy_benchmark(root, query:str='strong') -> dict:
     "Queries, database (originals + distractors), positives and whitening images of a Copydays-style folder"
     root = Path(root)
     def imgs(d): return sorted(p for p in d.iterdir() if p.suffix.lower() in _IMG_EXTS) if d.is_dir() else []
     orig, qs = imgs(root/'original'), imgs(root/query)
-    if not orig or not qs: raise FileNotFoundError(f"{root} needs original/ and {query}/ folders of images (the Copydays layout)")
+    if not orig or not qs:
+        raise FileNotFoundError(f"{root} needs original/ and {query}/ folders of images (the Copydays layout)")
     db = orig + imgs(root/'distractors')
     positives = [{j for j, o in enumerate(orig) if o.name[:4] == q.name[:4]} for q in qs]
     bad = [q.name for q, p in zip(qs, positives) if not p]
@@ -169,11 +175,12 @@ def copy_features(model, images, imsize:int=320, p:float=4., bs:int=32, which:st
 
 def copy_detection_eval(model, root, imsize:int=320, whiten:bool=True, k:int|None=None, p:float=4.,
                         which:str='teacher', device=None, return_ranks:bool=False) -> dict:
-    "mAP (%) of copy detection on a Copydays-style folder, whitening learned on its whitening/ (else distractors/) images"
+    "mAP (%) of copy detection on a Copydays-style folder, whitening learned on its whitening/ (or distractors/)"
     b = read_copy_benchmark(root)
     wh_imgs = b['whitening'] or [f for f in b['database'] if f.parent.name == 'distractors']
     if whiten and len(wh_imgs) < 2:
-        raise ValueError(f"Whitening needs images in {Path(root)/'whitening'} (or distractors/): add some, or pass whiten=False")
+        raise ValueError(f"Whitening needs images in {Path(root)/'whitening'} (or distractors/): add some, or pass "
+                         "whiten=False")
     feat = lambda fs: copy_features(model, fs, imsize, p, which=which, device=device)
     qf, dbf = feat(b['queries']), feat(b['database'])
     if whiten:

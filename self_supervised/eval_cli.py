@@ -10,19 +10,21 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['load_eval_backbone', 'eval_parser', 'main']
 
-# %% ../nbs/21_eval_cli.ipynb #e5fe3e03
+# %% ../nbs/21_eval_cli.ipynb #fa14c308
 _OUR_VITS = ('vit_tiny', 'vit_small', 'vit_base', 'deit_tiny', 'deit_small', 'deit_base')
 
 def load_eval_backbone(weights, arch:str='vit_small', patch_size:int=16, which:str='teacher', device=None):
     "A backbone of `arch` (our ViTs take `patch_size`) with the weights of a checkpoint or backbone file, in eval mode"
-    from self_supervised.layers import create_encoder  # imported here: `dino_eval --help` and argument errors stay instant
+    # imported here, not at the top: `dino_eval --help` and argument errors stay instant
+    from self_supervised.layers import create_encoder
     from self_supervised.checkpoint import load_dino_weights
-    if not Path(weights).is_file(): raise FileNotFoundError(f"{weights} is not a file: pass a checkpoint or backbone file")
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"{weights} is not a file: pass a checkpoint or backbone file")
     model = create_encoder(arch, **(dict(patch_size=patch_size) if arch in _OUR_VITS else {}))
     load_dino_weights(model, weights, which=which)
     return model.to(device or 'cpu').eval()
 
-# %% ../nbs/21_eval_cli.ipynb #411b5673
+# %% ../nbs/21_eval_cli.ipynb #2a78900a
 class _Parser(argparse.ArgumentParser):
     "argparse that reports bad arguments in one line, like the evaluations' own errors"
     def error(self, message): sys.exit(f"dino_eval: error: {message}")
@@ -32,7 +34,8 @@ def _common(p):
     p.add_argument('--data', required=True, help='dataset folder (layout: see the command\'s description)')
     p.add_argument('--arch', default='vit_small', help='architecture the weights belong to (ours or any timm name)')
     p.add_argument('--patch_size', type=int, default=16, help='patch size of our ViTs (8 or 16)')
-    p.add_argument('--which', default='teacher', choices=('teacher', 'student'), help='network of a training checkpoint')
+    p.add_argument('--which', default='teacher', choices=('teacher', 'student'),
+                   help='network of a training checkpoint')
     p.add_argument('--device', default=None, help="torch device, e.g. cuda (default: cuda if available, else cpu)")
     p.add_argument('--out', default='runs/eval', help='folder for <command>.json')
 
@@ -43,49 +46,59 @@ def eval_parser() -> argparse.ArgumentParser:
     for name, hlp in (('knn', 'weighted k-NN accuracy on a class-folder tree'),
                       ('linear', 'linear-probe accuracy on a class-folder tree')):
         p = sub.add_parser(name, help=hlp, description=hlp); _common(p)
-        p.add_argument('--size', type=int, default=224, help='centre-crop size'); p.add_argument('--resize', type=int, default=256)
+        p.add_argument('--size', type=int, default=224, help='centre-crop size')
+        p.add_argument('--resize', type=int, default=256, help='shorter side before the crop')
         p.add_argument('--bs', type=int, default=64 if name == 'knn' else 256)
-        p.add_argument('--valid_pct', type=float, default=0.2, help='validation share per class without train/ and val/')
+        p.add_argument('--valid_pct', type=float, default=0.2,
+                       help='validation share per class (when there are no train/ and val/ folders)')
         if name == 'knn':
-            p.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200]); p.add_argument('--T', type=float, default=0.07)
+            p.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200], help='neighbours')
+            p.add_argument('--T', type=float, default=0.07, help='temperature of the votes')
         else:
             p.add_argument('--epochs', type=int, default=100); p.add_argument('--lr', type=float, default=None)
             p.add_argument('--seed', type=int, default=0)
-    p = sub.add_parser('retrieval', help='revisited Oxford/Paris mAP', description='revisited Oxford/Paris mAP'); _common(p)
+    p = sub.add_parser('retrieval', help='revisited Oxford/Paris mAP', description='revisited Oxford/Paris mAP')
+    _common(p)
     p.add_argument('--gnd', default=None, help='ground-truth pickle (default: the gnd_*.pkl in --data)')
     p.add_argument('--imsize', type=int, default=224, help='longer side of the images')
     p.add_argument('--single_scale', action='store_true', help='scale 1 only (the paper uses 1, 1/sqrt(2), 1/2)')
-    p = sub.add_parser('copy', help='Copydays-style copy-detection mAP', description='Copydays-style copy-detection mAP')
+    hlp = 'Copydays-style copy-detection mAP'
+    p = sub.add_parser('copy', help=hlp, description=hlp)
     _common(p)
     p.add_argument('--imsize', type=int, default=320); p.add_argument('--no_whiten', action='store_true')
     p.add_argument('--k', type=int, default=None, help='results per query of the k-NN search (default: all)')
-    p = sub.add_parser('video', help='DAVIS 2017 J&F by label propagation', description='DAVIS 2017 J&F by label propagation')
+    hlp = 'DAVIS 2017 J&F by label propagation'
+    p = sub.add_parser('video', help=hlp, description=hlp)
     _common(p)
     p.add_argument('--split', default='val'); p.add_argument('--videos', nargs='+', default=None)
     p.add_argument('--n_last_frames', type=int, default=7); p.add_argument('--topk', type=int, default=5)
-    p.add_argument('--size_mask_neighborhood', type=int, default=12); p.add_argument('--temperature', type=float, default=0.1)
+    p.add_argument('--size_mask_neighborhood', type=int, default=12)
+    p.add_argument('--temperature', type=float, default=0.1)
     p.add_argument('--short_side', type=int, default=480, help='frame short side (0: keep the frames\' size)')
     p.add_argument('--out_masks', default=None, help='folder for the propagated masks (indexed PNGs)')
     return ap
 
-# %% ../nbs/21_eval_cli.ipynb #ceb6f1b3
+# %% ../nbs/21_eval_cli.ipynb #5f4fae89
 def _run(a) -> tuple[dict, str]:
     import torch
     from self_supervised import evaluation as ev
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     bb = load_eval_backbone(a.weights, a.arch, a.patch_size, a.which, dev)
     if a.command in ('knn', 'linear'):
-        dls = ev.eval_dls(a.data, size=a.size, resize=a.resize, bs=a.bs, valid_pct=a.valid_pct, num_workers=0, device=dev)
+        dls = ev.eval_dls(a.data, size=a.size, resize=a.resize, bs=a.bs, valid_pct=a.valid_pct, num_workers=0,
+                          device=dev)
         if a.command == 'knn':
             r = ev.knn_eval(bb, dls, ks=a.k, T=a.T)
-            return {str(k): v for k, v in r.items()}, 'k-NN top-1: ' + ', '.join(f"k={k} {v['top1']:.2f}%" for k, v in r.items())
+            line = 'k-NN top-1: ' + ', '.join(f"k={k} {v['top1']:.2f}%" for k, v in r.items())
+            return {str(k): v for k, v in r.items()}, line
         from fastai.torch_core import set_seed
         set_seed(a.seed)  # the probe's shuffling draws from Python's generator, its weights from torch's
         top1 = ev.linear_probe(bb, dls, epochs=a.epochs, lr=a.lr, bs=a.bs, seed=a.seed, device=dev)
         return dict(top1=top1), f'linear probe top-1: {top1:.2f}%'
     if a.command == 'retrieval':
         from self_supervised.retrieval import retrieval_eval, PAPER_SCALES
-        r = retrieval_eval(bb, a.data, gnd=a.gnd, imsize=a.imsize, scales=(1.,) if a.single_scale else PAPER_SCALES, device=dev)
+        r = retrieval_eval(bb, a.data, gnd=a.gnd, imsize=a.imsize, scales=(1.,) if a.single_scale else PAPER_SCALES,
+                           device=dev)
         return r, 'retrieval mAP: ' + ', '.join(f"{p} {v['mAP']:.2f}%" for p, v in r.items())
     if a.command == 'copy':
         from self_supervised.copydetect import copy_detection_eval

@@ -21,7 +21,7 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .evaluation import get_backbone
 from .attention import crop_to_patches
 
-# %% ../nbs/35_retrieval.ipynb #b4e52d11
+# %% ../nbs/35_retrieval.ipynb #b4bad7aa
 def backbone_stride(backbone:nn.Module) -> int|None:
     "Pixels per patch token: the ViT's patch size, or a timm convnet's final reduction (None if unknown)"
     pe = getattr(backbone, 'patch_embed', None)
@@ -35,11 +35,12 @@ def backbone_stride(backbone:nn.Module) -> int|None:
 def _crop(backbone, x):
     s = backbone_stride(backbone) if getattr(backbone, 'patch_embed', None) is not None else None
     if s and min(x.shape[-2:]) < s:
-        raise ValueError(f"An image of {x.shape[-1]}x{x.shape[-2]} px is smaller than one {s} px patch: use larger images")
+        raise ValueError(f"An image of {x.shape[-1]}x{x.shape[-2]} px is smaller than one {s} px patch: "
+                         "use larger images")
     return crop_to_patches(x, s) if s else x
 
 def dense_features(backbone:nn.Module, x:Tensor, with_global:bool=False):
-    "Patch tokens (B, h, w, D) of a normalised batch `x` (a convnet's last feature map); with the global features if `with_global`"
+    "Patch tokens (B, h, w, D) of a normalised batch (a convnet's last feature map); with the global features if asked"
     bb = backbone
     if not callable(getattr(bb, 'forward_features', None)):
         raise TypeError(f"A {type(bb).__name__} has no patch tokens (no timm `forward_features`): dense evaluations "
@@ -52,7 +53,8 @@ def dense_features(backbone:nn.Module, x:Tensor, with_global:bool=False):
         h, w = x.shape[-2] // s, x.shape[-1] // s
         npt = getattr(bb, 'num_prefix_tokens', 1)
         if f.shape[1] - npt != h * w:
-            raise ValueError(f"{f.shape[1] - npt} patch tokens for a {h}x{w} patch grid: this ViT variant is not supported")
+            raise ValueError(f"{f.shape[1] - npt} patch tokens for a {h}x{w} patch grid: this ViT variant is not "
+                             "supported")
         f = f[:, npt:].reshape(len(x), h, w, -1)
     elif f.ndim == 4: f = f if getattr(bb, 'output_fmt', 'NCHW') == 'NHWC' else f.permute(0, 2, 3, 1)
     else: raise TypeError(f"{type(bb).__name__}.forward_features gave shape {tuple(f.shape)}: no patch tokens")
@@ -62,7 +64,7 @@ def dense_features(backbone:nn.Module, x:Tensor, with_global:bool=False):
     return f
 
 def global_features(backbone:nn.Module, x:Tensor) -> Tensor:
-    "Global descriptor (B, D) of a normalised batch `x`: the ViT's final-norm [CLS] token or a convnet's pooled features"
+    "Global descriptor (B, D) of a normalised batch: the ViT's final-norm [CLS] token or a convnet's pooled features"
     return backbone(_crop(backbone, x))
 
 def image_tensor(img, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> Tensor:
@@ -75,21 +77,23 @@ def _device(m:nn.Module):
     p = next(m.parameters(), None)
     return p.device if p is not None else torch.device('cpu')
 
-# %% ../nbs/35_retrieval.ipynb #9fd7d68f
+# %% ../nbs/35_retrieval.ipynb #20aa1f1d
 PAPER_SCALES = (1., 1 / math.sqrt(2), 0.5)
 
 def multiscale_features(backbone:nn.Module, x:Tensor, scales=PAPER_SCALES) -> Tensor:
     "L2-normalised mean of the global descriptors (B, D) of the normalised batch `x` resized by each of `scales`"
-    if not scales or any(not 0 < s <= 4 for s in scales): raise ValueError(f"scales={scales}: give positive factors, e.g. (1, 0.707, 0.5)")
+    if not scales or any(not 0 < s <= 4 for s in scales):
+        raise ValueError(f"scales={scales}: give positive factors, e.g. (1, 0.707, 0.5)")
     v, p = 0, backbone_stride(backbone) or 1
     for s in scales:
         xs = x if s == 1 else F.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False)
         if min(xs.shape[-2:]) < p:  # a tiny image (a junk thumbnail): keep at least one patch per side
-            xs = F.interpolate(x, size=(max(p, xs.shape[-2]), max(p, xs.shape[-1])), mode='bilinear', align_corners=False)
+            xs = F.interpolate(x, size=(max(p, xs.shape[-2]), max(p, xs.shape[-1])), mode='bilinear',
+                               align_corners=False)
         v = v + global_features(backbone, xs).float()
     return F.normalize(v / len(scales), dim=-1)
 
-# %% ../nbs/35_retrieval.ipynb #7e447561
+# %% ../nbs/35_retrieval.ipynb #76abda25
 _IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 def _check_gnd(g:dict, src='the ground truth') -> dict:
@@ -101,10 +105,11 @@ def _check_gnd(g:dict, src='the ground truth') -> dict:
                          "easy/hard/junk lists (queries without ground truth cannot be scored)")
     for i, q in enumerate(g['gnd']):
         ids = [j for k in ('easy', 'hard', 'junk') for j in q.get(k, [])]
+        qn = Path(str(g['qimlist'][i])).name
         if any(not 0 <= int(j) < ndb for j in ids):
-            raise ValueError(f"Query {i} ({Path(str(g['qimlist'][i])).name}) lists database indices outside 0..{ndb - 1}")
+            raise ValueError(f"Query {i} ({qn}) lists database indices outside 0..{ndb - 1}")
         if not len(q.get('easy', [])) and not len(q.get('hard', [])):
-            raise ValueError(f"Query {i} ({Path(str(g['qimlist'][i])).name}) has no positive (no easy and no hard database image): "
+            raise ValueError(f"Query {i} ({qn}) has no positive (no easy and no hard database image): "
                              "give it ground truth or leave it out")
     return g
 
@@ -112,19 +117,22 @@ def read_gnd(gnd) -> dict:
     "The revisited ground-truth dict (imlist, qimlist, gnd with easy/hard/junk/bbx) from a `gnd_*.pkl` file or a dict"
     if isinstance(gnd, (str, Path)):
         p = Path(gnd)
-        if not p.is_file(): raise FileNotFoundError(f"No ground-truth file at {p}: pass gnd_roxford5k.pkl or gnd_rparis6k.pkl")
+        if not p.is_file():
+            raise FileNotFoundError(f"No ground-truth file at {p}: pass gnd_roxford5k.pkl or gnd_rparis6k.pkl")
         with open(p, 'rb') as f: gnd = pickle.load(f)  # the benchmark's own file format; load only files you trust
         return _check_gnd(gnd, p.name)
     return _check_gnd(gnd)
 
 def folder_gnd(root) -> dict:
-    "A revisited-style ground truth (with image paths) for a `query/<landmark>/`, `database/<landmark>/[hard|junk]/` tree"
+    "A revisited-style ground truth (with image paths) of a `query/<landmark>/`, `database/<landmark>/` tree"
     root = Path(root)
     qd, dd = root/'query', root/'database'
     for d in (qd, dd):
-        if not d.is_dir(): raise FileNotFoundError(f"{d} is not a folder: a retrieval folder holds query/<landmark>/ and "
-                                                   "database/<landmark>/ subfolders of images")
-    def imgs(d): return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _IMG_EXTS) if d.is_dir() else []
+        if not d.is_dir():
+            raise FileNotFoundError(f"{d} is not a folder: a retrieval folder holds query/<landmark>/ and "
+                                    "database/<landmark>/ subfolders of images")
+    def imgs(d):
+        return sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in _IMG_EXTS) if d.is_dir() else []
     imlist, kind = [], []
     for lm in sorted(p for p in dd.iterdir() if p.is_dir()):
         for k, sub in (('easy', lm), ('hard', lm/'hard'), ('junk', lm/'junk')):
@@ -133,12 +141,13 @@ def folder_gnd(root) -> dict:
     for lm in sorted(p for p in qd.iterdir() if p.is_dir()):
         for f in imgs(lm):
             qimlist.append(f)
-            gnd.append({k: [j for j, (l, kk) in enumerate(kind) if l == lm.name and kk == k] for k in ('easy', 'hard', 'junk')})
+            gnd.append({k: [j for j, (l, kk) in enumerate(kind) if l == lm.name and kk == k]
+                        for k in ('easy', 'hard', 'junk')})
     if not qimlist: raise FileNotFoundError(f"No query images under {qd}/<landmark>/")
     if not imlist: raise FileNotFoundError(f"No database images under {dd}/<landmark>/")
     return _check_gnd(dict(imlist=imlist, qimlist=qimlist, gnd=gnd), str(root))
 
-# %% ../nbs/35_retrieval.ipynb #ac7ee6af
+# %% ../nbs/35_retrieval.ipynb #d594e64d
 def compute_ap(pos, n_pos:int) -> float:
     "Trapezoid-rule average precision of positives found at 0-based ranks `pos` (junk removed) out of `n_pos`"
     pos = np.sort(np.asarray(pos, dtype=np.float64))
@@ -171,7 +180,8 @@ def compute_map(ranks, gnd:list[dict], kappas=(1, 5, 10)):
     if np.isnan(aps).all(): raise ValueError("No query has a positive under this protocol: mAP is undefined")
     return float(np.nanmean(aps)), aps, np.nanmean(prs, 0), prs
 
-_PROTOCOLS = dict(easy=(('easy',), ('junk', 'hard')), medium=(('easy', 'hard'), ('junk',)), hard=(('hard',), ('junk', 'easy')))
+_PROTOCOLS = dict(easy=(('easy',), ('junk', 'hard')), medium=(('easy', 'hard'), ('junk',)),
+                  hard=(('hard',), ('junk', 'easy')))  # protocol: (positives, removed)
 
 def protocol_gnd(gnd:list[dict], protocol:str) -> list[dict]:
     "ok/junk lists of every query under the revisited `protocol` ('easy', 'medium' or 'hard')"
@@ -181,7 +191,7 @@ def protocol_gnd(gnd:list[dict], protocol:str) -> list[dict]:
                  junk=np.concatenate([np.asarray(g.get(k, []), dtype=np.int64) for k in junk])) for g in gnd]
 
 def revisited_map(ranks, gnd, kappas=(1, 5, 10), protocols=('easy', 'medium', 'hard')) -> dict:
-    "mAP and mP@k (%) of `ranks` (n_queries, n_db) under each revisited protocol: {'medium': {'mAP': .., 'mP@5': ..}, ..}"
+    "mAP and mP@k (%) of `ranks` (n_queries, n_db) per revisited protocol: {'medium': {'mAP': .., 'mP@5': ..}, ..}"
     g = read_gnd(gnd)['gnd'] if isinstance(gnd, (str, Path, dict)) else gnd
     out = {}
     for p in protocols:
@@ -191,13 +201,14 @@ def revisited_map(ranks, gnd, kappas=(1, 5, 10), protocols=('easy', 'medium', 'h
         out[p] = {'mAP': 100 * m, **{f'mP@{k}': 100 * float(v) for k, v in zip(kappas, mp)}}
     return out
 
-# %% ../nbs/35_retrieval.ipynb #12e765f5
+# %% ../nbs/35_retrieval.ipynb #9f6448bb
 def prepare_image(img, imsize:int|None=224, bbox=None) -> Image.Image:
     "An image cropped to `bbox` (x0, y0, x1, y1), if given, then shrunk so that its longer side is at most `imsize`"
     im = (Image.open(img) if isinstance(img, (str, Path)) else img).convert('RGB')
     if bbox is not None:
         x0, y0, x1, y1 = (float(v) for v in bbox)
-        if not (x1 > x0 and y1 > y0): raise ValueError(f"bbox {tuple(bbox)} is empty: give (x0, y0, x1, y1) with x1 > x0, y1 > y0")
+        if not (x1 > x0 and y1 > y0):
+            raise ValueError(f"bbox {tuple(bbox)} is empty: give (x0, y0, x1, y1) with x1 > x0, y1 > y0")
         im = im.crop((x0, y0, x1, y1))
     if imsize is not None: im.thumbnail((imsize, imsize), Image.LANCZOS)
     return im
@@ -211,8 +222,10 @@ def retrieval_features(model, images, imsize:int|None=224, scales=PAPER_SCALES, 
     was_training, orig = bb.training, _device(bb)
     bb.to(dev).eval()
     try:
-        out = [multiscale_features(bb, image_tensor(prepare_image(im, imsize, None if bboxes is None else bboxes[i])).to(dev),
-                                   scales).cpu() for i, im in enumerate(images)]
+        out = []
+        for i, im in enumerate(images):
+            x = image_tensor(prepare_image(im, imsize, None if bboxes is None else bboxes[i])).to(dev)
+            out.append(multiscale_features(bb, x, scales).cpu())
     finally: bb.train(was_training).to(orig)
     if not out: raise ValueError("No images: pass at least one")
     return torch.cat(out)
@@ -233,14 +246,15 @@ def _revisited_paths(root:Path, g:dict):
 
 def retrieval_eval(model, root, gnd=None, imsize:int|None=224, scales=PAPER_SCALES, kappas=(1, 5, 10),
                    which:str='teacher', device=None, return_ranks:bool=False) -> dict:
-    "Revisited mAP / mP@k (%) of `model` on a revisited dataset folder (jpg/ + gnd_*.pkl) or a query/database folder tree"
+    "Revisited mAP / mP@k (%) of `model` on a revisited dataset (jpg/ + gnd_*.pkl) or a query/database folder tree"
     root = Path(root)
     if gnd is None and (root/'query').is_dir(): g = folder_gnd(root)
     else:
         if gnd is None:
             found = sorted(root.glob('gnd_*.pkl'))
-            if not found: raise FileNotFoundError(f"No gnd_*.pkl in {root}, and no query/ and database/ folders: pass gnd= "
-                                                  "or a folder in one of the two layouts")
+            if not found:
+                raise FileNotFoundError(f"No gnd_*.pkl in {root}, and no query/ and database/ folders: pass gnd= "
+                                        "or a folder in one of the two layouts")
             gnd = found[0]
         g = read_gnd(gnd)
     if isinstance(g['imlist'][0], Path): db, qs, boxes = g['imlist'], g['qimlist'], None
@@ -256,14 +270,15 @@ def retrieval_eval(model, root, gnd=None, imsize:int|None=224, scales=PAPER_SCAL
     res = revisited_map(ranks, g['gnd'], kappas)
     return (res, ranks) if return_ranks else res
 
-# %% ../nbs/35_retrieval.ipynb #40b5cef9
+# %% ../nbs/35_retrieval.ipynb #d7694b36
 def augmented_retrieval_set(images, dest, size:int=128, seed:int=0) -> Path:
     "Write a query/database retrieval folder of augmented copies of `images` (one landmark each) under `dest`"
     from PIL import ImageEnhance, ImageFilter, ImageOps
     rng, dest = np.random.default_rng(seed), Path(dest)
     def crop(im, lo, hi):
         W, H = im.size; s = float(np.sqrt(rng.uniform(lo, hi)))
-        w, h = max(8, int(W * s)), max(8, int(H * s)); x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
+        w, h = max(8, int(W * s)), max(8, int(H * s))
+        x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
         return im.crop((x, y, x + w, y + h))
     for i, f in enumerate(images):
         im = prepare_image(f, 2 * size); W, H = im.size; lm = f'landmark{i:02d}'

@@ -20,7 +20,7 @@ __all__ = ['read_frames', 'read_mask', 'davis_palette', 'write_mask', 'frame_siz
 from .evaluation import get_backbone
 from .retrieval import dense_features, backbone_stride, image_tensor, _device
 
-# %% ../nbs/37_video_segmentation.ipynb #5553ad53
+# %% ../nbs/37_video_segmentation.ipynb #08ea70d6
 _FRAME_EXTS = ('.jpg', '.jpeg', '.png')
 
 def read_frames(frames) -> list[Image.Image]:
@@ -40,7 +40,7 @@ def read_frames(frames) -> list[Image.Image]:
     return out
 
 def read_mask(mask) -> np.ndarray:
-    "Label map (H, W) uint8 of an indexed/grayscale PNG (palette indices: 0 background, 1..K objects, 255 void) or an array"
+    "Label map (H, W) uint8 of an indexed or grayscale PNG (0 background, 1..K objects, 255 void) or of an array"
     if isinstance(mask, (str, Path)):
         im = Image.open(mask)
         if im.mode not in ('P', 'L', '1'):
@@ -72,7 +72,7 @@ def write_mask(path, mask:np.ndarray, palette:np.ndarray|None=None) -> Path:
     im.save(path, format='PNG')
     return path
 
-# %% ../nbs/37_video_segmentation.ipynb #c4508319
+# %% ../nbs/37_video_segmentation.ipynb #5158f578
 def frame_size(w:int, h:int, short_side:int|None=480, multiple:int=64, stride:int=1) -> tuple[int, int]:
     "(width, height) a (w, h) frame is resized to: short side `short_side`, long side floored to `multiple`"
     if short_side is not None:
@@ -81,7 +81,8 @@ def frame_size(w:int, h:int, short_side:int|None=480, multiple:int=64, stride:in
         else: w = h = short_side
     w, h = w // stride * stride, h // stride * stride
     if w < stride or h < stride:
-        raise ValueError(f"Frames of {w}x{h} px are smaller than one {stride} px patch: use larger frames or short_side")
+        raise ValueError(f"Frames of {w}x{h} px are smaller than one {stride} px patch: use larger frames or "
+                         "short_side")
     return w, h
 
 def first_labels(mask:np.ndarray, grid:tuple[int, int]) -> Tensor:
@@ -97,7 +98,8 @@ def first_labels(mask:np.ndarray, grid:tuple[int, int]) -> Tensor:
     missing = sorted(set(range(1, k + 1)) - set(np.unique(small).tolist()))
     if missing:
         warnings.warn(f"Object(s) {missing} of the first-frame mask are smaller than a patch and vanish on the "
-                      f"{grid[0]}x{grid[1]} patch grid: they cannot be propagated (use a smaller patch or larger frames)")
+                      f"{grid[0]}x{grid[1]} patch grid: they cannot be propagated (use a smaller patch or larger "
+                      "frames)")
     return F.one_hot(torch.from_numpy(small).long(), k + 1).permute(2, 0, 1)[None].float()
 
 # %% ../nbs/37_video_segmentation.ipynb #3df3bc03
@@ -122,11 +124,12 @@ def label_propagation(feat_tar:Tensor, feats_ctx:Tensor, labels_ctx:Tensor, topk
     labels = labels_ctx.float().permute(1, 0, 2).reshape(labels_ctx.shape[1], -1)  # (K, C*N)
     return labels @ aff
 
-# %% ../nbs/37_video_segmentation.ipynb #1cff062a
+# %% ../nbs/37_video_segmentation.ipynb #caaf02ec
 def _check_propagation_args(n_last_frames, topk, size_mask_neighborhood, temperature):
     if n_last_frames < 0: raise ValueError(f"n_last_frames={n_last_frames} must be >= 0 (the authors use 7)")
     if topk < 1: raise ValueError(f"topk={topk} must be >= 1 (the authors use 5)")
-    if size_mask_neighborhood < 0: raise ValueError(f"size_mask_neighborhood={size_mask_neighborhood} must be >= 0 (0: none)")
+    if size_mask_neighborhood < 0:
+        raise ValueError(f"size_mask_neighborhood={size_mask_neighborhood} must be >= 0 (0: no limit)")
     if not temperature > 0: raise ValueError(f"temperature={temperature} must be > 0 (the authors use 0.1)")
 
 def _norm_mask(seg:Tensor) -> Tensor:
@@ -138,7 +141,7 @@ def _norm_mask(seg:Tensor) -> Tensor:
 def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, size_mask_neighborhood:int=12,
                     temperature:float=0.1, short_side:int|None=480, multiple:int=64, out_dir=None, names=None,
                     which:str='teacher', device=None) -> list[np.ndarray]:
-    "Label maps (H, W) of every frame, propagated from `first_mask` with `model`'s patch features (the authors' protocol)"
+    "Label maps (H, W) of every frame, propagated from `first_mask` with `model`'s patch features (authors' protocol)"
     _check_propagation_args(n_last_frames, topk, size_mask_neighborhood, temperature)
     bb = get_backbone(model, which)
     if not callable(getattr(bb, 'forward_features', None)):
@@ -150,10 +153,11 @@ def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, 
     W0, H0 = frames[0].size
     mask = read_mask(first_mask)
     if mask.shape != (H0, W0):
-        raise ValueError(f"The first-frame mask is {mask.shape[1]}x{mask.shape[0]} (W x H) but the frames are {W0}x{H0}: "
-                         "pass the mask of the first frame, at the frame's size")
+        raise ValueError(f"The first-frame mask is {mask.shape[1]}x{mask.shape[0]} (W x H) but the frames are "
+                         f"{W0}x{H0}: pass the mask of the first frame, at the frame's size")
     stride = backbone_stride(bb)
-    if stride is None: raise TypeError(f"Cannot tell the stride of a {type(bb).__name__}'s feature map: use a timm model")
+    if stride is None:
+        raise TypeError(f"Cannot tell the stride of a {type(bb).__name__}'s feature map: use a timm model")
     w, h = frame_size(W0, H0, short_side, multiple, stride)
     dev = torch.device(device) if device is not None else _device(bb)
     was_training, orig = bb.training, _device(bb)
@@ -183,7 +187,7 @@ def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, 
         for n, m in zip(names, out): write_mask(Path(out_dir)/f'{n}.png', m)
     return out
 
-# %% ../nbs/37_video_segmentation.ipynb #708c6ad3
+# %% ../nbs/37_video_segmentation.ipynb #c175221f
 def jaccard_index(gt:np.ndarray, pred:np.ndarray, void:np.ndarray|None=None) -> float:
     "DAVIS region similarity J of two boolean masks (void pixels ignored; 1 when both are empty)"
     gt, pred = np.asarray(gt, bool), np.asarray(pred, bool)
@@ -201,7 +205,7 @@ def boundary_map(mask:np.ndarray) -> np.ndarray:
     return b
 
 def boundary_f(gt:np.ndarray, pred:np.ndarray, void:np.ndarray|None=None, bound_th:float=0.008) -> float:
-    "DAVIS boundary F-measure of two boolean masks, boundaries matched within `bound_th` of the diagonal (or px if >= 1)"
+    "DAVIS boundary F-measure of boolean masks, boundaries matched within `bound_th` of the diagonal (px if >= 1)"
     from scipy.ndimage import binary_dilation
     from skimage.morphology import disk
     gt, pred = np.asarray(gt, bool), np.asarray(pred, bool)
@@ -220,14 +224,17 @@ def _stats(v:np.ndarray) -> dict:
     "DAVIS per-object statistics of per-frame values: mean, recall (> 0.5) and decay"
     ids = (np.round(np.linspace(1, len(v), 5) + 1e-10) - 1).astype(int)
     bins = [v[ids[i]:ids[i + 1] + 1] for i in range(4)]
-    return dict(mean=float(np.mean(v)), recall=float(np.mean(v > 0.5)), decay=float(np.mean(bins[0]) - np.mean(bins[3])))
+    return dict(mean=float(np.mean(v)), recall=float(np.mean(v > 0.5)),
+                decay=float(np.mean(bins[0]) - np.mean(bins[3])))
 
 def jf_video(gt_masks, pred_masks, skip_first_last:bool=True, bound_th:float=0.008) -> dict:
-    "J and F statistics of every object of one video: label maps (H, W) per frame, ground truth (255 = void) and prediction"
+    "J and F statistics of each object of a video from label maps (H, W) per frame (ground truth: 255 = void)"
     gt = [read_mask(m) for m in gt_masks]; pred = [read_mask(m) for m in pred_masks]
-    if len(gt) != len(pred): raise ValueError(f"{len(gt)} ground-truth masks but {len(pred)} predictions: one per frame")
+    if len(gt) != len(pred):
+        raise ValueError(f"{len(gt)} ground-truth masks but {len(pred)} predictions: one per frame")
     for i, (g, p) in enumerate(zip(gt, pred)):
-        if g.shape != p.shape: raise ValueError(f"Frame {i}: ground truth {g.shape} and prediction {p.shape} differ in size")
+        if g.shape != p.shape:
+            raise ValueError(f"Frame {i}: ground truth {g.shape} and prediction {p.shape} differ in size")
     objs = sorted(set(np.unique(np.stack(gt)).tolist()) - {0, 255})
     if not objs: raise ValueError("The ground truth has no object (only 0 and 255): nothing to score")
     idx = range(1, len(gt) - 1) if skip_first_last and len(gt) > 2 else range(len(gt))
@@ -242,10 +249,11 @@ def jf_summary(per_video:dict) -> dict:
     "DAVIS global scores (%): J&F mean and J / F mean, recall, decay, averaged over all objects of all videos"
     objs = [r for v in per_video.values() for r in v.values()]
     if not objs: raise ValueError("No scored object: pass the results of jf_video for at least one video")
-    out = {f'{m}-{s}': 100 * float(np.mean([o[m][s] for o in objs])) for m in ('J', 'F') for s in ('mean', 'recall', 'decay')}
+    out = {f'{m}-{s}': 100 * float(np.mean([o[m][s] for o in objs]))
+           for m in ('J', 'F') for s in ('mean', 'recall', 'decay')}
     return {'J&F-mean': (out['J-mean'] + out['F-mean']) / 2, **out}
 
-# %% ../nbs/37_video_segmentation.ipynb #87369a91
+# %% ../nbs/37_video_segmentation.ipynb #87c15b97
 def synthetic_video(n_frames:int=10, size:int=96, obj:int=32, step:int=6, seed:int=0):
     "Frames (PIL) and label masks (uint8) of a striped square moving `step` px per frame over a blob texture"
     rng = np.random.default_rng(seed)
@@ -266,7 +274,7 @@ def synthetic_video(n_frames:int=10, size:int=96, obj:int=32, step:int=6, seed:i
     return frames, masks
 
 class PixelPatches(nn.Module):
-    "Raw pixels of each `patch` x `patch` cell as its feature: the simplest dense features, shaped like a timm convnet's"
+    "Raw pixels of each `patch` x `patch` cell as its feature: the simplest dense features, as a timm convnet gives"
     def __init__(self, patch:int=8):
         super().__init__()
         self.patch, self.feature_info = patch, [dict(reduction=patch, num_chs=3 * patch * patch)]
@@ -276,11 +284,12 @@ class PixelPatches(nn.Module):
         return F.unfold(x, p, stride=p).reshape(len(x), -1, x.shape[-2] // p, x.shape[-1] // p)
     def forward(self, x): return self.forward_features(x).mean((2, 3))
 
-# %% ../nbs/37_video_segmentation.ipynb #9600d282
+# %% ../nbs/37_video_segmentation.ipynb #f6cae80d
 def show_propagation(frames, masks, gt=None, idxs=None, n:int=6, size:float=2., alpha:float=0.5, save=None):
     "Frames with their (propagated) label maps laid over in the DAVIS colours; `gt` outlined in white"
     frames = [f if isinstance(f, Image.Image) else Image.open(f) for f in frames]
-    idxs = list(idxs) if idxs is not None else sorted(set(np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)))
+    if idxs is None: idxs = np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)
+    idxs = sorted(set(int(i) for i in idxs))
     pal = davis_palette().astype(np.float32) / 255
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, len(idxs), figsize=(size * len(idxs), size), squeeze=False)
@@ -294,14 +303,15 @@ def show_propagation(frames, masks, gt=None, idxs=None, n:int=6, size:float=2., 
     if save is not None: fig.savefig(save, dpi=100)
     return fig
 
-# %% ../nbs/37_video_segmentation.ipynb #97f15530
+# %% ../nbs/37_video_segmentation.ipynb #b2986402
 def davis_eval(model, root, split:str='val', resolution:str='480p', videos=None, out_dir=None, **kwargs) -> dict:
     "J&F (%) of label propagation on a DAVIS 2017 folder: global scores and per-video results"
     root = Path(root)
     jpg, ann = root/'JPEGImages'/resolution, root/'Annotations'/resolution
     for p in (jpg, ann):
-        if not p.is_dir(): raise FileNotFoundError(f"{p} is not a folder: pass the DAVIS root holding JPEGImages/{resolution} "
-                                                   f"and Annotations/{resolution}")
+        if not p.is_dir():
+            raise FileNotFoundError(f"{p} is not a folder: pass the DAVIS root holding JPEGImages/{resolution} "
+                                    f"and Annotations/{resolution}")
     if videos is None:
         lst = root/'ImageSets'/'2017'/f'{split}.txt'
         if not lst.is_file(): raise FileNotFoundError(f"{lst} not found: pass videos=[...] or a DAVIS 2017 root")
@@ -314,4 +324,5 @@ def davis_eval(model, root, split:str='val', resolution:str='480p', videos=None,
         pred = propagate_masks(model, fr, gts[0], out_dir=None if out_dir is None else Path(out_dir)/v,
                                names=[p.stem for p in fr], **kwargs)
         per_video[v] = jf_video(gts, pred)
-    return dict(**jf_summary(per_video), videos={v: {str(o): r for o, r in res.items()} for v, res in per_video.items()})
+    videos = {v: {str(o): r for o, r in res.items()} for v, res in per_video.items()}
+    return dict(**jf_summary(per_video), videos=videos)
