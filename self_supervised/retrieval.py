@@ -21,7 +21,7 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .evaluation import get_backbone
 from .attention import crop_to_patches
 
-# %% ../nbs/35_retrieval.ipynb #b4bad7aa
+# %% ../nbs/35_retrieval.ipynb #6096bcfd
 def backbone_stride(backbone:nn.Module) -> int|None:
     "Pixels per patch token: the ViT's patch size, or a timm convnet's final reduction (None if unknown)"
     pe = getattr(backbone, 'patch_embed', None)
@@ -37,7 +37,14 @@ def _crop(backbone, x):
     if s and min(x.shape[-2:]) < s:
         raise ValueError(f"An image of {x.shape[-1]}x{x.shape[-2]} px is smaller than one {s} px patch: "
                          "use larger images")
-    return crop_to_patches(x, s) if s else x
+    x = crop_to_patches(x, s) if s else x
+    pe, fixed = getattr(backbone, 'patch_embed', None), None
+    if pe is not None and getattr(pe, 'strict_img_size', False) and not getattr(backbone, 'dynamic_img_size', False):
+        fixed = getattr(pe, 'img_size', None)
+    if fixed is not None and tuple(x.shape[-2:]) != tuple(fixed):
+        raise ValueError(f"This ViT takes only {tuple(fixed)} images (built without dynamic_img_size), got "
+                         f"{tuple(x.shape[-2:])}: build it with dynamic_img_size=True (create_encoder and our ViTs do)")
+    return x
 
 def dense_features(backbone:nn.Module, x:Tensor, with_global:bool=False):
     "Patch tokens (B, h, w, D) of a normalised batch (a convnet's last feature map); with the global features if asked"
