@@ -19,7 +19,7 @@ __all__ = ['NoSpaceError', 'atomic_save', 'CheckpointError', 'read_checkpoint', 
 # %% ../nbs/40_checkpoint.ipynb #a2b1674c
 from .vision.dino import DINO, DINOModel, _unwrap
 
-# %% ../nbs/40_checkpoint.ipynb #f93f5f76
+# %% ../nbs/40_checkpoint.ipynb #2edd3bdd
 class NoSpaceError(OSError):
     "A save that failed because the disk (or the quota) is full"
     def __init__(self, folder, need_mb:int, kept:str=''):
@@ -47,6 +47,9 @@ def _is_no_space(e, folder, need:int) -> bool:
     msg = str(e)
     return 'No space left' in msg or 'os error 28' in msg or (need > 0 and _free_bytes(folder) < need)
 
+def _umask():
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
     "Write `obj` with `save(obj, tmp)` to a temporary file, flush it to disk, then rename it onto `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +57,7 @@ def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
     try:
         save(obj, str(tmp))
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # safetensors creates its files private (0600); give the usual permissions
         os.replace(tmp, path)
     except BaseException as e:
         if tmp.exists(): tmp.unlink()
