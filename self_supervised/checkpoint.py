@@ -16,8 +16,9 @@ __all__ = ['NoSpaceError', 'atomic_save', 'CheckpointError', 'read_checkpoint', 
            'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt', 'load_dino_weights',
            'export_backbone']
 
-# %% ../nbs/40_checkpoint.ipynb #a2b1674c
-from .vision.dino import DINO, DINOModel, _unwrap
+# %% ../nbs/40_checkpoint.ipynb #66efa301
+from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups
+from fastai.optimizer import OptimWrapper
 
 # %% ../nbs/40_checkpoint.ipynb #2edd3bdd
 class NoSpaceError(OSError):
@@ -245,7 +246,7 @@ class _ResumeState(Callback):
             rec.values = list(r['values'])  # replaces the empty rows fastai logged for the skipped epochs
         self.learn.remove_cb(self)
 
-# %% ../nbs/40_checkpoint.ipynb #8e0412e0
+# %% ../nbs/40_checkpoint.ipynb #1f6d7b09
 @patch
 def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng:bool=True) -> int:
     "Load a checkpoint written by `save_checkpoint`/`SaveCheckpoint` into this DINO Learner; returns the epoch to start from"
@@ -266,14 +267,21 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
     with torch.no_grad(): m.center.copy_(c)
     if with_opt and ck.get('optimizer') is not None:
         if self.opt is None: self.create_opt()
-        try: self.opt.load_state_dict({**ck['optimizer'], 'hypers': L(ck['optimizer']['hypers'])})
-        except AssertionError: raise CheckpointError("The optimizer state does not match this Learner's parameter groups "
-                                                     "(another opt_func or splitter?): pass with_opt=False") from None
-        self.opt.state = defaultdict(dict, self.opt.state)  # as a fresh fastai optimizer has it
-        for p,*_ in self.opt.all_params():  # moments on the parameters' device
-            st = self.opt.state[p]
-            for k,v in st.items():
-                if isinstance(v, Tensor): st[k] = v.to(p.device)
+        if isinstance(self.opt, OptimWrapper):   # a PyTorch optimizer: its own state dict, DINO's param groups
+            split_wd_groups(self.opt, _unwrap(m.student))
+            try: self.opt.load_state_dict(ck['optimizer'])
+            except (ValueError, KeyError) as e:
+                raise CheckpointError(f"The optimizer state does not match this Learner's optimizer ({e}): "
+                                      "pass with_opt=False") from None
+        else:
+            try: self.opt.load_state_dict({**ck['optimizer'], 'hypers': L(ck['optimizer']['hypers'])})
+            except AssertionError: raise CheckpointError("The optimizer state does not match this Learner's parameter groups "
+                                                         "(another opt_func or splitter?): pass with_opt=False") from None
+            self.opt.state = defaultdict(dict, self.opt.state)  # as a fresh fastai optimizer has it
+            for p,*_ in self.opt.all_params():  # moments on the parameters' device
+                st = self.opt.state[p]
+                for k,v in st.items():
+                    if isinstance(v, Tensor): st[k] = v.to(p.device)
     for cb in [cb for cb in self.cbs if isinstance(cb, _ResumeState)]: self.remove_cb(cb)
     self.add_cb(_ResumeState(ck if restore_rng else {**ck, 'rng': None}))
     return int(ck['epoch'])
