@@ -12,15 +12,15 @@ import torch, torch.nn as nn
 from fastai.basics import *
 
 # %% auto #0
-__all__ = ['NoSpaceError', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'checkpoint_state', 'save_checkpoint',
-           'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt', 'load_dino_weights',
-           'export_backbone']
+__all__ = ['NoSpaceError', 'SaveError', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'checkpoint_state',
+           'save_checkpoint', 'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt',
+           'load_dino_weights', 'export_backbone']
 
 # %% ../nbs/40_checkpoint.ipynb #66efa301
 from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups
 from fastai.optimizer import OptimWrapper
 
-# %% ../nbs/40_checkpoint.ipynb #2edd3bdd
+# %% ../nbs/40_checkpoint.ipynb #ac6049eb
 class NoSpaceError(OSError):
     "A save that failed because the disk (or the quota) is full"
     def __init__(self, folder, need_mb:int, kept:str=''):
@@ -51,6 +51,25 @@ def _is_no_space(e, folder, need:int) -> bool:
 def _umask():
     m = os.umask(0); os.umask(m); return m
 
+class SaveError(OSError):
+    "A save that failed; its message is one line without torch's internals"
+    def __str__(self): return self.strerror
+
+def _write_failure(e, need:int):
+    "The errno and a plain reason for a failed write (torch.save's own message is about its zip writer's internals)"
+    eno = getattr(e, 'errno', None)
+    m = re.search(r'os error (\d+)', str(e))   # safetensors reports the errno in its message
+    eno = eno or (int(m.group(1)) if m else None)
+    if eno: return eno, os.strerror(eno)
+    try:
+        import resource
+        lim = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if lim != resource.RLIM_INFINITY and need > lim:
+            return errno.EFBIG, (f"the file needs about {math.ceil(need / 2**20)} MB, more than the file-size limit of "
+                                 f"{lim // 2**20} MB (ulimit -f)")
+    except ImportError: pass   # Windows
+    return errno.EIO, "the write failed: is the disk full, read-only or gone?"
+
 def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
     "Write `obj` with `save(obj, tmp)` to a temporary file, flush it to disk, then rename it onto `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,9 +87,8 @@ def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
             need = _nbytes(obj) if not isinstance(obj, str) else len(obj)
             if _is_no_space(e, path.parent, need):
                 raise NoSpaceError(path.parent, max(1, math.ceil((need - _free_bytes(path.parent)) / 2**20)), kept) from e
-            raise OSError(getattr(e, 'errno', None) or errno.EIO,
-                          f"Saving {path} failed ({getattr(e, 'strerror', None) or str(e).splitlines()[0]}); {kept}. "
-                          "Free disk space or save elsewhere.") from e
+            eno, why = _write_failure(e, need)
+            raise SaveError(eno, f"Saving {path} failed ({why}); {kept}. Free disk space or save elsewhere.") from e
         raise
     return path
 

@@ -17,11 +17,11 @@ from fastai.callback.fp16 import MixedPrecision
 __all__ = ['REFERENCE', 'SAMPLE_RUN', 'REFERENCE_TRAIN', 'OUTPUT_NAMES', 'RUNTIME_FLAGS', 'AUTHORS_FLAGS', 'UsageError',
            'check_config', 'check_out_dir', 'save_outputs', 'draw_attention', 'dino_train', 'main']
 
-# %% ../nbs/20_cli.ipynb #842a2d2a
+# %% ../nbs/20_cli.ipynb #96698d29
 from .data import dino_dls, sample_images_path
 from .vision.dino import dino_learner
 from .checkpoint import (save_checkpoint, export_backbone, SaveCheckpoint, atomic_save, read_checkpoint,
-                                       checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt, NoSpaceError)
+                                       checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt, NoSpaceError, SaveError)
 from .monitor import CollapseMonitor
 from .optimizer import LARS
 from .distributed import *
@@ -243,7 +243,7 @@ def dino_train(
     except KeyboardInterrupt:  # before training started, or a second Ctrl-C
         print("dino_train: interrupted", file=sys.stderr); sys.exit(130)
 
-# %% ../nbs/20_cli.ipynb #a3189e73
+# %% ../nbs/20_cli.ipynb #d6db5d18
 def _build_config(kwargs):
     "The run's configuration from the flags, the presets and (with --resume) the checkpoint; the checkpoint or None"
     given, ck, resume = _given(kwargs), None, kwargs['resume']
@@ -268,6 +268,11 @@ def _optimizer(name):
     if name == 'sgd': return partial(SGD, mom=0.9, decouple_wd=False)   # torch's SGD, as the authors use it
     if name == 'lars': return LARS
     return None                                                           # dino_learner's AdamW
+
+def _os_error(e):
+    "One line for an OSError: ours are one line already; the system's without their '[Errno N]' prefix"
+    if isinstance(e, SaveError) or not e.strerror: return str(e).splitlines()[0]
+    return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
 
 def _no_space(e): return f"no space left on device in {e.folder}: free {e.need_mb} MB or choose another --out"
 
@@ -354,7 +359,7 @@ def _train(kwargs):
                      f"--clip_grad (now {cfg['clip_grad']}; e.g. 1.0), drop --fp16, or lower --teacher_temp"
                      + (f"; the last good checkpoint is intact: dino_train --resume {last}" if last else ""), code=1)
             except NoSpaceError as e: _die(_no_space(e), code=1)
-            except OSError as e: _die(str(e).splitlines()[0], code=1)
+            except OSError as e: _die(_os_error(e), code=1)
             except Exception:
                 if stop.signum is None: raise
                 stop.save()   # interrupted while loading a batch (e.g. the data workers got the Ctrl-C too)
@@ -376,7 +381,7 @@ def _train(kwargs):
         intr = out/'checkpoint_interrupted.pth'
         if intr.exists() and checkpoint_run_id(intr) == run_id: intr.unlink()   # superseded by the final checkpoint
     except NoSpaceError as e: _die(_no_space(e), code=1)
-    except OSError as e: _die(f"{e}", code=1)
+    except OSError as e: _die(_os_error(e), code=1)
     att = None
     try:
         imgs = _attention_images(dls, 4, 2 * cfg['global_crop_size'])
