@@ -16,8 +16,9 @@ __all__ = ['NoSpaceError', 'SaveError', 'atomic_save', 'CheckpointError', 'read_
            'save_checkpoint', 'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt',
            'load_dino_weights', 'export_backbone']
 
-# %% ../nbs/40_checkpoint.ipynb #66efa301
-from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups
+# %% ../nbs/40_checkpoint.ipynb #4108bef8
+from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups, _dist_ready
+import torch.distributed as dist
 from fastai.optimizer import OptimWrapper
 
 # %% ../nbs/40_checkpoint.ipynb #ac6049eb
@@ -350,7 +351,7 @@ def checkpoint_run_id(path:str|Path) -> str|None:
     try: return torch.load(path, map_location='cpu', weights_only=True, mmap=True).get('run_id')
     except Exception: return None
 
-# %% ../nbs/40_checkpoint.ipynb #b80ef53e
+# %% ../nbs/40_checkpoint.ipynb #101d36f6
 class SaveOnInterrupt(Callback):
     "On SIGINT (Ctrl-C) or SIGTERM, finish the current step, save a resumable checkpoint to `path` and stop training"
     order = 91  # after SaveCheckpoint
@@ -370,7 +371,13 @@ class SaveOnInterrupt(Callback):
     def before_fit(self):
         self.install(); self.learn.interrupted = None
     def after_batch(self):
-        if self.signum is not None: self.save(); raise CancelFitException
+        stop = self.signum is not None
+        if _dist_ready():  # all processes stop after the same step, or the others would wait forever in DDP's all-reduce
+            t = torch.tensor([float(stop)], device=_model(self.learn).center.device)
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            if t.item() and not stop: self.signum = signal.SIGTERM   # another process got the signal
+            stop = bool(t.item())
+        if stop: self.save(); raise CancelFitException
     def save(self) -> Path:
         "Save the state now: `epoch` records the epochs completed, so resuming re-runs the interrupted one"
         e = getattr(self.learn, 'epoch', 0)
