@@ -193,7 +193,7 @@ def _resume_config(ck:dict, given:dict, resume) -> dict:
                              "that run, or start a new one with another --out")
     return cfg
 
-# %% ../nbs/20_cli.ipynb #5d3db646
+# %% ../nbs/20_cli.ipynb #10e389ae
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
@@ -201,7 +201,7 @@ def dino_train(
     arch:str=None,                     # Backbone: vit_tiny/vit_small/vit_base (deit_* aliases) or any timm model, e.g. resnet50 (default vit_small; sample run vit_tiny)
     patch_size:int=None,               # ViT patch size, 16 or 8; /8 is better but much slower (default 16; sample run 8)
     out_dim:int=None,                  # K, the head's output dimension; 65536 works well for complex data such as ImageNet (default 65536; sample run 1024)
-    norm_last_layer:bool=True,         # Switch off the weight normalisation with fixed magnitude of the head's last layer (the paper's boosted ViT-S run; less stable). Default: on
+    norm_last_layer:bool=True,         # Let the head's last layer learn its magnitude instead of a fixed weight normalisation (the paper's boosted ViT-S run; less stable); without this flag norm_last_layer is
     use_bn_in_head:bool=False,         # BatchNorm in the head's MLP (not for ViTs)
     hidden_dim:int=None,               # Width of the head's hidden layers (default 2048; sample run 256)
     bottleneck_dim:int=None,           # Width of the head's bottleneck before the weight-normalised last layer (default 256; sample run 64)
