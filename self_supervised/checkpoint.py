@@ -21,7 +21,7 @@ from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups, _dist_ready
 import torch.distributed as dist
 from fastai.optimizer import OptimWrapper
 
-# %% ../nbs/40_checkpoint.ipynb #ac6049eb
+# %% ../nbs/40_checkpoint.ipynb #dad1e829
 class NoSpaceError(OSError):
     "A save that failed because the disk (or the quota) is full"
     def __init__(self, folder, need_mb:int, kept:str=''):
@@ -44,7 +44,7 @@ def _free_bytes(folder) -> int:
     return shutil.disk_usage(folder).free
 
 def _is_no_space(e, folder, need:int) -> bool:
-    # torch.save and safetensors lose the errno (torch: 'file write failed'; safetensors: 'os error 28'), so ask the disk
+    # torch.save and safetensors lose the errno (torch: 'file write failed'; safetensors: 'os error 28'): ask the disk
     if getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT): return True
     msg = str(e)
     return 'No space left' in msg or 'os error 28' in msg or (need > 0 and _free_bytes(folder) < need)
@@ -87,7 +87,8 @@ def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
             kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
             need = _nbytes(obj) if not isinstance(obj, str) else len(obj)
             if _is_no_space(e, path.parent, need):
-                raise NoSpaceError(path.parent, max(1, math.ceil((need - _free_bytes(path.parent)) / 2**20)), kept) from e
+                short = max(1, math.ceil((need - _free_bytes(path.parent)) / 2**20))
+                raise NoSpaceError(path.parent, short, kept) from e
             eno, why = _write_failure(e, need)
             raise SaveError(eno, f"Saving {path} failed ({why}); {kept}. Free disk space or save elsewhere.") from e
         raise
@@ -187,7 +188,7 @@ def checkpoint_state(learn:Learner, epoch:int|None=None, **extra) -> dict:
                     for vs in getattr(rec, 'values', [])]),
         **extra))
 
-# %% ../nbs/40_checkpoint.ipynb #dd9f3300
+# %% ../nbs/40_checkpoint.ipynb #01ab5db2
 def save_checkpoint(learn:Learner, path:str|Path, epoch:int|None=None, **extra) -> Path:
     "Save `learn`'s whole DINO training state (plus `extra` keys) to `path` atomically (on rank 0 only)"
     path = Path(path)
@@ -203,8 +204,10 @@ def checkpoint_bytes(learn:Learner) -> int:
     # fastai's Adam keeps 2 moments per parameter, SGD with momentum 1; assume 2 when the optimizer is not made yet
     slots = 2
     if learn.opt is not None:
-        st = [v for p,*_ in learn.opt.all_params() for v in learn.opt.state.get(p, {}).values() if isinstance(v, Tensor)]
-        if st: slots = max(1, round(sum(t.numel() for t in st) / max(1, sum(p.numel() for p in m.student.parameters()))))
+        st = [v for p,*_ in learn.opt.all_params() for v in learn.opt.state.get(p, {}).values()
+              if isinstance(v, Tensor)]
+        n_p = max(1, sum(p.numel() for p in m.student.parameters()))
+        if st: slots = max(1, round(sum(t.numel() for t in st) / n_p))
     return n_s + n_t + n_b + slots * n_s + m.center.numel() * 4
 
 # %% ../nbs/40_checkpoint.ipynb #f2a9b83b
@@ -265,7 +268,7 @@ class _ResumeState(Callback):
             rec.values = list(r['values'])  # replaces the empty rows fastai logged for the skipped epochs
         self.learn.remove_cb(self)
 
-# %% ../nbs/40_checkpoint.ipynb #1f6d7b09
+# %% ../nbs/40_checkpoint.ipynb #6196d33c
 @patch
 def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng:bool=True) -> int:
     "Load a checkpoint written by `save_checkpoint`/`SaveCheckpoint` into this DINO Learner; returns the epoch to start from"
@@ -294,8 +297,9 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
                                       "pass with_opt=False") from None
         else:
             try: self.opt.load_state_dict({**ck['optimizer'], 'hypers': L(ck['optimizer']['hypers'])})
-            except AssertionError: raise CheckpointError("The optimizer state does not match this Learner's parameter groups "
-                                                         "(another opt_func or splitter?): pass with_opt=False") from None
+            except AssertionError:
+                raise CheckpointError("The optimizer state does not match this Learner's parameter groups "
+                                      "(another opt_func or splitter?): pass with_opt=False") from None
             self.opt.state = defaultdict(dict, self.opt.state)  # as a fresh fastai optimizer has it
             for p,*_ in self.opt.all_params():  # moments on the parameters' device
                 st = self.opt.state[p]
@@ -305,7 +309,7 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
     self.add_cb(_ResumeState(ck if restore_rng else {**ck, 'rng': None}))
     return int(ck['epoch'])
 
-# %% ../nbs/40_checkpoint.ipynb #d6b05b2b
+# %% ../nbs/40_checkpoint.ipynb #85b109e9
 class SaveCheckpoint(Callback):
     "Save the DINO training state every `every` epochs (and at the end) on rank 0, keeping the newest `keep_last` files"
     order = 90  # after the Recorder (50) has logged the epoch
@@ -329,7 +333,8 @@ class SaveCheckpoint(Callback):
         if self.run_id is not None and p.exists() and p not in self.written:
             other = checkpoint_run_id(p)
             if other != self.run_id:
-                raise ValueError(f"{p} belongs to another run ({other or 'no run id'}): save this run in another folder")
+                raise ValueError(f"{p} belongs to another run ({other or 'no run id'}): "
+                                 "save this run in another folder")
         save_checkpoint(self.learn, p, epoch=epoch, **extra)
         if p not in self.written: self.written.append(p)
         self.learn.last_checkpoint = p
@@ -351,7 +356,7 @@ def checkpoint_run_id(path:str|Path) -> str|None:
     try: return torch.load(path, map_location='cpu', weights_only=True, mmap=True).get('run_id')
     except Exception: return None
 
-# %% ../nbs/40_checkpoint.ipynb #101d36f6
+# %% ../nbs/40_checkpoint.ipynb #0e472d59
 class SaveOnInterrupt(Callback):
     "On SIGINT (Ctrl-C) or SIGTERM, finish the current step, save a resumable checkpoint to `path` and stop training"
     order = 91  # after SaveCheckpoint
@@ -372,7 +377,8 @@ class SaveOnInterrupt(Callback):
         self.install(); self.learn.interrupted = None
     def after_batch(self):
         stop = self.signum is not None
-        if _dist_ready():  # all processes stop after the same step, or the others would wait forever in DDP's all-reduce
+        # all processes stop after the same step, or the others would wait forever in DDP's all-reduce
+        if _dist_ready():
             t = torch.tensor([float(stop)], device=_model(self.learn).center.device)
             dist.all_reduce(t, op=dist.ReduceOp.MAX)
             if t.item() and not stop: self.signum = signal.SIGTERM   # another process got the signal

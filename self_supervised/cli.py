@@ -14,8 +14,8 @@ from fastai.data.transforms import get_image_files
 from fastai.callback.fp16 import MixedPrecision
 
 # %% auto #0
-__all__ = ['REFERENCE', 'SAMPLE_RUN', 'REFERENCE_TRAIN', 'OUTPUT_NAMES', 'RUNTIME_FLAGS', 'AUTHORS_FLAGS', 'UsageError',
-           'check_config', 'check_out_dir', 'save_outputs', 'draw_attention', 'dino_train', 'main']
+__all__ = ['REFERENCE', 'SAMPLE_RUN', 'POSITIVE_ADVICE', 'REFERENCE_TRAIN', 'OUTPUT_NAMES', 'RUNTIME_FLAGS', 'AUTHORS_FLAGS',
+           'UsageError', 'check_config', 'check_out_dir', 'save_outputs', 'draw_attention', 'dino_train', 'main']
 
 # %% ../nbs/20_cli.ipynb #96698d29
 from .data import dino_dls, sample_images_path
@@ -35,7 +35,7 @@ SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=6, 
                   global_crop_size=32, local_crop_size=16, local_crops_number=4, epoch_len=128, hidden_dim=256,
                   bottleneck_dim=64)
 
-# %% ../nbs/20_cli.ipynb #4de9fb1b
+# %% ../nbs/20_cli.ipynb #975ca44b
 class UsageError(ValueError):
     "A bad command-line value: printed as one `dino_train: error:` line"
 
@@ -56,15 +56,17 @@ def _pair(s, name):
 def _multiple(v, p):
     lo = max(p, v // p * p); return f"{lo} or {lo + p}" if lo != v else str(v)
 
+POSITIVE_ADVICE = {'epochs': "train for 1 or more epochs, e.g. --epochs 100",
+                   'keep_last': "keep 1 or more checkpoints (e.g. --keep_last 3)",
+                   'save_every': "save every 1 or more epochs (e.g. --save_every 10)"}
+
 def check_config(cfg:dict) -> list[str]:
-    "Raise `UsageError` naming the flag for a value that cannot work; return warning lines for ones that look unintended"
+    "Raise `UsageError` naming the flag of a value that cannot work; return warning lines for ones that look unintended"
     def need(ok, flag, msg):
         if not ok: raise UsageError(f"--{flag} {cfg[flag]}: {msg}")
     for f in ('bs', 'out_dim', 'epochs', 'save_every', 'keep_last', 'hidden_dim', 'bottleneck_dim', 'patch_size',
               'global_crop_size', 'local_crop_size', 'size'):
-        need(cfg[f] >= 1, f, {'epochs': "train for 1 or more epochs, e.g. --epochs 100",
-                              'keep_last': "keep 1 or more checkpoints (e.g. --keep_last 3)",
-                              'save_every': "save every 1 or more epochs (e.g. --save_every 10)"}.get(f, "must be 1 or more"))
+        need(cfg[f] >= 1, f, POSITIVE_ADVICE.get(f, "must be 1 or more"))
     if cfg['epoch_len'] is not None: need(cfg['epoch_len'] >= 1, 'epoch_len', "must be 1 or more images per epoch")
     for f in ('local_crops_number', 'warmup_epochs', 'freeze_last_layer', 'warmup_teacher_temp_epochs'):
         need(cfg[f] >= 0, f, "must be 0 or more")
@@ -73,7 +75,8 @@ def check_config(cfg:dict) -> list[str]:
          f"the lr warm-up must be shorter than the run (--epochs {cfg['epochs']}): lower it, e.g. "
          f"--warmup_epochs {cfg['epochs'] // 10}")
     need(0 <= cfg['drop_path_rate'] < 1, 'drop_path_rate', "must be in [0, 1) (the reference uses 0.1)")
-    for f in ('teacher_temp', 'warmup_teacher_temp'): need(cfg[f] > 0, f, "temperatures must be > 0 (DINO: 0.04 to 0.07)")
+    for f in ('teacher_temp', 'warmup_teacher_temp'):
+        need(cfg[f] > 0, f, "temperatures must be > 0 (DINO: 0.04 to 0.07)")
     need(0 <= cfg['momentum_teacher'] <= 1, 'momentum_teacher', "must be in [0, 1] (DINO: 0.996)")
     need(cfg['clip_grad'] >= 0, 'clip_grad', "must be >= 0 (0 disables clipping; the reference uses 3.0)")
     need(cfg['min_lr'] >= 0, 'min_lr', "must be >= 0 (the reference uses 1e-6)")
@@ -81,7 +84,8 @@ def check_config(cfg:dict) -> list[str]:
     if cfg['fp16'] and cfg['bf16']: raise UsageError("--fp16 and --bf16 exclude each other: pick one")
     if cfg['local_crops_number'] and cfg['local_crop_size'] > cfg['global_crop_size']:
         raise UsageError(f"--local_crop_size {cfg['local_crop_size']} is larger than --global_crop_size "
-                         f"{cfg['global_crop_size']}: local crops are the small views; lower it or raise the global one")
+                         f"{cfg['global_crop_size']}: local crops are the small views; lower it or raise the global "
+                         "one")
     if _is_vit(cfg['arch']):
         for f in ('global_crop_size', 'local_crop_size'):
             if f == 'local_crop_size' and not cfg['local_crops_number']: continue
@@ -92,20 +96,21 @@ def check_config(cfg:dict) -> list[str]:
                          "(the side images are resized to): lower the crop size or raise --size")
     warns = []
     for f in ('lr', 'weight_decay', 'weight_decay_end'):
-        if cfg[f] < 0: warns.append(f"--{f} {cfg[f]} is negative: {'the steps climb the loss' if f == 'lr' else 'the decay grows the weights'}"
-                                    f" (the reference uses {REFERENCE_TRAIN[f]})")
+        what = 'the steps climb the loss' if f == 'lr' else 'the decay grows the weights'
+        if cfg[f] < 0: warns.append(f"--{f} {cfg[f]} is negative: {what} (the reference uses {REFERENCE_TRAIN[f]})")
     if cfg['lr'] == 0: warns.append("--lr 0: the student will not change")
     for f in ('teacher_temp', 'warmup_teacher_temp'):
         if cfg[f] > 0.07: warns.append(f"--{f} {cfg[f]} is above 0.07, where the authors saw training fail (the loss "
                                        "stays near ln K): use 0.04 to 0.07")
     if cfg['warmup_teacher_temp_epochs'] > cfg['epochs']:
         warns.append(f"--warmup_teacher_temp_epochs {cfg['warmup_teacher_temp_epochs']} is longer than the run "
-                     f"(--epochs {cfg['epochs']}): the teacher temperature never reaches --teacher_temp {cfg['teacher_temp']}")
+                     f"(--epochs {cfg['epochs']}): the teacher temperature never reaches --teacher_temp "
+                     f"{cfg['teacher_temp']}")
     return warns
 
 REFERENCE_TRAIN = dict(lr=0.0005, weight_decay=0.04, weight_decay_end=0.4)
 
-# %% ../nbs/20_cli.ipynb #c363c25c
+# %% ../nbs/20_cli.ipynb #98f9da9f
 OUTPUT_NAMES = ('run.json', 'metrics.json', 'teacher_backbone.safetensors', 'attention.png', 'checkpoint.pth',
                 'checkpoint_interrupted.pth')
 
@@ -142,18 +147,20 @@ def check_out_dir(out, run_id:str|None=None, need_bytes:int=0, create:bool=True)
         raise UsageError(f"--out {out} is not writable ({e.strerror or e}): choose another --out") from None
     free = shutil.disk_usage(out).free
     if need_bytes and free < need_bytes:
-        raise UsageError(f"no space left on device in {out}: free {math.ceil((need_bytes - free) / 2**20)} MB or choose "
+        short = math.ceil((need_bytes - free) / 2**20)
+        raise UsageError(f"no space left on device in {out}: free {short} MB or choose "
                          f"another --out (a checkpoint of this model takes about {math.ceil(need_bytes / 2**20)} MB)")
     return out
 
-# %% ../nbs/20_cli.ipynb #538841f9
+# %% ../nbs/20_cli.ipynb #1d7874ed
 def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None, saver:SaveCheckpoint|None=None):
-    "Write teacher backbone (safetensors), metrics JSON, final checkpoint and attention picture into `out`; return their paths"
+    "Write teacher backbone (safetensors), metrics JSON, final checkpoint and attention picture into `out`; return paths"
     out = Path(out)
     bb = export_backbone(learn, out/'teacher_backbone.safetensors')
     js = atomic_save(json.dumps(metrics, indent=2), out/'metrics.json', save=lambda o,p: Path(p).write_text(o))
     if saver is not None and saver.learn is None: saver.learn = learn   # fit removes its callbacks' Learner
-    ckpt = saver.save(metrics['epochs']) if saver is not None else save_checkpoint(learn, out/'checkpoint.pth', epoch=metrics['epochs'])
+    ckpt = (saver.save(metrics['epochs']) if saver is not None else
+            save_checkpoint(learn, out/'checkpoint.pth', epoch=metrics['epochs']))
     att = draw_attention(learn, out, att_imgs) if att_imgs is not None else None
     return ckpt,bb,js,att
 
@@ -243,7 +250,7 @@ def dino_train(
     except KeyboardInterrupt:  # before training started, or a second Ctrl-C
         print("dino_train: interrupted", file=sys.stderr); sys.exit(130)
 
-# %% ../nbs/20_cli.ipynb #d6db5d18
+# %% ../nbs/20_cli.ipynb #7ff5911b
 def _build_config(kwargs):
     "The run's configuration from the flags, the presets and (with --resume) the checkpoint; the checkpoint or None"
     given, ck, resume = _given(kwargs), None, kwargs['resume']
@@ -251,9 +258,11 @@ def _build_config(kwargs):
         try: ck = read_checkpoint(resume)
         except (ValueError, FileNotFoundError, OSError) as e: raise UsageError(f"--resume {resume}: {e}") from None
         if 'student' not in ck or ck.get('format') != 'self_supervised.dino/1':
-            raise UsageError(f"--resume {resume}: not a checkpoint of dino_train (for weights only, use load_dino_weights)")
+            raise UsageError(f"--resume {resume}: not a checkpoint of dino_train (for weights only, use "
+                             "load_dino_weights)")
     if ck is not None and ck.get('config'):
-        cfg = {**_resume_config(ck, given, resume), **{k: v for k,v in given.items() if k in RUNTIME_FLAGS}}
+        # flags the checkpoint's version did not have take their values from this command line
+        cfg = {**kwargs, **_resume_config(ck, given, resume), **{k: v for k,v in given.items() if k in RUNTIME_FLAGS}}
         cfg['resume'] = resume
         if 'out' not in given: cfg['out'] = str(Path(resume).parent)   # the run's own folder
     else:  # a new run, or a checkpoint of an older version without its configuration: the flags must be repeated
@@ -288,30 +297,35 @@ def _train(kwargs):
             if not d.exists(): raise UsageError(f"--data {d} does not exist: give the folder that holds the images")
             if not d.is_dir(): raise UsageError(f"--data {d} is a file: give the folder that holds the images")
         for w in check_config(cfg): _warn(w)
-        gscale,lscale = _pair(cfg['global_crops_scale'], 'global_crops_scale'),_pair(cfg['local_crops_scale'], 'local_crops_scale')
+        gscale = _pair(cfg['global_crops_scale'], 'global_crops_scale')
+        lscale = _pair(cfg['local_crops_scale'], 'local_crops_scale')
         run_id = (ck or {}).get('run_id') or f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         start = 0
         if ck is not None:
             start = int(ck['epoch'])
             if start >= cfg['epochs']:
                 raise UsageError(f"--resume {cfg['resume']}: that run is finished ({start} of {cfg['epochs']} epochs); "
-                                 f"its outputs are in {Path(cfg['resume']).parent}. To train more, start a new run with another --out")
+                                 f"its outputs are in {Path(cfg['resume']).parent}. To train more, start a new run "
+                                 "with another --out")
         out = Path(cfg['out'])
         check_out_dir(out, run_id if ck is not None else None, create=False)
         set_seed(cfg['seed'], reproducible=True)
         path = Path(cfg['data']) if cfg['data'] is not None else sample_images_path()
         dls = dino_dls(path, size=cfg['size'], bs=cfg['bs'], epoch_len=cfg['epoch_len'], num_workers=cfg['num_workers'])
         learn = dino_learner(dls, arch=cfg['arch'], patch_size=cfg['patch_size'], out_dim=cfg['out_dim'],
-            use_bn_in_head=cfg['use_bn_in_head'], norm_last_layer=cfg['norm_last_layer'], drop_path_rate=cfg['drop_path_rate'],
+            use_bn_in_head=cfg['use_bn_in_head'], norm_last_layer=cfg['norm_last_layer'],
+            drop_path_rate=cfg['drop_path_rate'],
             local_crops_number=cfg['local_crops_number'], global_crops_scale=gscale, local_crops_scale=lscale,
             global_crop_size=cfg['global_crop_size'], local_crop_size=cfg['local_crop_size'],
             teacher_temp=cfg['teacher_temp'], warmup_teacher_temp=cfg['warmup_teacher_temp'],
             warmup_teacher_temp_epochs=cfg['warmup_teacher_temp_epochs'],
             momentum_teacher=cfg['momentum_teacher'], opt_func=_optimizer(cfg['optimizer']),
-            weight_decay=cfg['weight_decay'], weight_decay_end=cfg['weight_decay_end'], freeze_last_layer=cfg['freeze_last_layer'],
-            clip_grad=cfg['clip_grad'] or None, head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']),
+            weight_decay=cfg['weight_decay'], weight_decay_end=cfg['weight_decay_end'],
+            freeze_last_layer=cfg['freeze_last_layer'], clip_grad=cfg['clip_grad'] or None,
+            head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']),
             cbs=[CollapseMonitor()])
-        check_out_dir(out, run_id, need_bytes=checkpoint_bytes(learn) + sum(p.numel() * 4 for p in learn.model.backbone('teacher').parameters()))
+        bb_bytes = sum(p.numel() * p.element_size() for p in learn.model.backbone('teacher').parameters())
+        check_out_dir(out, run_id, need_bytes=checkpoint_bytes(learn) + bb_bytes)
         if (cfg['fp16'] or cfg['bf16']) and not torch.cuda.is_available():
             _warn(f"--{'fp16' if cfg['fp16'] else 'bf16'} needs a CUDA GPU (fastai's mixed precision autocasts on CUDA "
                   "only): this run trains in float32")
@@ -327,8 +341,8 @@ def _train(kwargs):
     n_img, per_epoch = len(dls.train_ds), len(dls.train) * total_bs
     stored = {**cfg, 'resume': None, 'out': str(out)}
     if rank_distrib() == 0:
-        atomic_save(json.dumps(dict(run_id=run_id, started=time.strftime('%Y-%m-%d %H:%M:%S'), config=stored), indent=2),
-                    out/'run.json', save=lambda o,p: Path(p).write_text(o))
+        info = dict(run_id=run_id, started=time.strftime('%Y-%m-%d %H:%M:%S'), config=stored)
+        atomic_save(json.dumps(info, indent=2), out/'run.json', save=lambda o,p: Path(p).write_text(o))
     saver = SaveCheckpoint(every=cfg['save_every'], keep_last=cfg['keep_last'], path=out, at_end=False, run_id=run_id,
                            extra={'config': stored})
     stop = SaveOnInterrupt(out/'checkpoint_interrupted.pth', extra={'config': stored, 'run_id': run_id})
@@ -338,11 +352,12 @@ def _train(kwargs):
           f"K={cfg['out_dim']}, {cfg['optimizer']}; output in {out}")
     t0 = time.time()
     old_show = warnings.showwarning
-    def _show(message, category, filename, lineno, file=None, line=None): _warn(_advice_flags(str(message).splitlines()[0]))
+    def _show(message, category, filename, lineno, file=None, line=None):
+        _warn(_advice_flags(str(message).splitlines()[0]))
     try:
         with warnings.catch_warnings(), learn.dino_distrib_ctx():
             warnings.simplefilter('default', UserWarning)   # shown once each, as one line (below)
-            warnings.filterwarnings('ignore', message='Your generator is empty')  # no validation set: nothing to validate
+            warnings.filterwarnings('ignore', message='Your generator is empty')  # no validation set to validate
             warnings.showwarning = _show
             if ck is not None:
                 try: learn.load_checkpoint(ck)
@@ -367,14 +382,15 @@ def _train(kwargs):
         stop.uninstall(); warnings.showwarning = old_show
     if stop.signum is not None:
         ie = read_checkpoint(learn.interrupted).get('interrupted', {}) if learn.interrupted else {}
-        print(f"dino_train: interrupted ({signal.Signals(stop.signum).name}) in epoch {ie.get('epoch', 0) + 1}: the run is "
-              f"saved in {learn.interrupted}\ncontinue it with: dino_train --resume {learn.interrupted}", file=sys.stderr)
+        print(f"dino_train: interrupted ({signal.Signals(stop.signum).name}) in epoch {ie.get('epoch', 0) + 1}: the run "
+              f"is saved in {learn.interrupted}\ncontinue it with: dino_train --resume {learn.interrupted}",
+              file=sys.stderr)
         sys.exit(128 + stop.signum)
     losses = [float(o) for o in learn.recorder.losses]
     metrics = dict(epochs=cfg['epochs'], iterations=len(losses), seconds=round(time.time() - t0, 1),
                    first_loss=losses[0], final_loss=float(np.mean(losses[-10:])), ln_out_dim=float(np.log(cfg['out_dim'])),
-                   epoch_train_loss=[float(v[0]) for v in learn.recorder.values if v], config={**stored, 'data': str(path)},
-                   run_id=run_id)
+                   epoch_train_loss=[float(v[0]) for v in learn.recorder.values if v],
+                   config={**stored, 'data': str(path)}, run_id=run_id)
     if rank_distrib() != 0: return
     try:
         ckpt,bb,js,_ = save_outputs(learn, out, metrics, saver=saver)
@@ -386,7 +402,9 @@ def _train(kwargs):
     try:
         imgs = _attention_images(dls, 4, 2 * cfg['global_crop_size'])
         if imgs is not None: att = draw_attention(learn, out, imgs)
-    except Exception as e: _warn(f"no attention picture ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); the other outputs are complete")
+    except Exception as e:
+        why = str(e).splitlines()[0] if str(e) else ''
+        _warn(f"no attention picture ({type(e).__name__}: {why}); the other outputs are complete")
     print(f"loss {metrics['first_loss']:.3f} -> {metrics['final_loss']:.3f} (ln K = {metrics['ln_out_dim']:.3f})")
     print(f"teacher backbone: {bb}\nmetrics:          {js}\ncheckpoint:       {ckpt}")
     if att: print(f"attention maps:   {att}")

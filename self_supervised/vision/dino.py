@@ -170,13 +170,13 @@ def _train_iters(learn) -> int:
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
-# %% ../../nbs/10_vision.dino.ipynb #59ce47c8
+# %% ../../nbs/10_vision.dino.ipynb #36c4f440
 DINO_HYPERS = ('teacher_temp', 'momentum_teacher')
 
 def _no_wd(p, name): return p.ndim <= 1 or name.endswith('.bias')
 
 def split_wd_groups(opt:OptimWrapper, student:nn.Module):
-    "Register DINO's schedule names in a wrapped torch optimizer and put the student's biases and 1-D params in `no_wd` groups"
+    "Register DINO's schedule names in a wrapped torch optimizer; put the student's biases and 1-D params in `no_wd` groups"
     for k in DINO_HYPERS: opt.fwd_map.setdefault(k, k); opt.bwd_map.setdefault(k, k)
     no = {id(p) for n,p in student.named_parameters() if _no_wd(p, n)}
     groups = []
@@ -352,7 +352,7 @@ class DINO(Callback):
 
     def after_fit(self): self.out_sum = self.out_n = None
 
-# %% ../../nbs/10_vision.dino.ipynb #b3129f31
+# %% ../../nbs/10_vision.dino.ipynb #471f1def
 def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int=16, pretrained:bool=False,
                  out_dim:int=65536, use_bn_in_head:bool=False, norm_last_layer:bool=True, drop_path_rate:float=0.1,
                  local_crops_number:int=8, global_crops_scale=(0.4, 1.), local_crops_scale=(0.05, 0.4),
@@ -361,7 +361,8 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
     "A fastai `Learner` that pretrains `arch` with DINO, with the reference's defaults"
     if local_crops_number < 0: raise ValueError(f"local_crops_number={local_crops_number} must be >= 0")
     for n,v in (('out_dim', out_dim), ('global_crop_size', global_crop_size), ('local_crop_size', local_crop_size)):
-        if not isinstance(v, int) or v < 1: raise ValueError(f"{n}={v!r} must be a positive integer (DINO: out_dim 65536)")
+        if not isinstance(v, int) or v < 1:
+            raise ValueError(f"{n}={v!r} must be a positive integer (DINO: out_dim 65536)")
     if not 0 <= drop_path_rate < 1: raise ValueError(f"drop_path_rate={drop_path_rate} must be in [0, 1) (DINO: 0.1)")
     ekw = dict(encoder_kwargs or {})
     if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')): ekw.setdefault('patch_size', patch_size)
