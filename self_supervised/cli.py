@@ -250,7 +250,7 @@ def dino_train(
     except KeyboardInterrupt:  # before training started, or a second Ctrl-C
         print("dino_train: interrupted", file=sys.stderr); sys.exit(130)
 
-# %% ../nbs/20_cli.ipynb #7ff5911b
+# %% ../nbs/20_cli.ipynb #35baea38
 def _build_config(kwargs):
     "The run's configuration from the flags, the presets and (with --resume) the checkpoint; the checkpoint or None"
     given, ck, resume = _given(kwargs), None, kwargs['resume']
@@ -339,7 +339,9 @@ def _train(kwargs):
     total_bs = cfg['bs'] * world
     name = _run_name(cfg)
     n_img, per_epoch = len(dls.train_ds), len(dls.train) * total_bs
-    stored = {**cfg, 'resume': None, 'out': str(out)}
+    # absolute paths: `--resume` may run from another folder
+    stored = {**cfg, 'resume': None, 'out': str(out.absolute()),
+              'data': str(Path(cfg['data']).absolute()) if cfg['data'] is not None else None}
     if rank_distrib() == 0:
         info = dict(run_id=run_id, started=time.strftime('%Y-%m-%d %H:%M:%S'), config=stored)
         atomic_save(json.dumps(info, indent=2), out/'run.json', save=lambda o,p: Path(p).write_text(o))
