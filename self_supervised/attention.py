@@ -157,12 +157,20 @@ def show_attention(imgs:Tensor, maps:Tensor, t:float|None=0.6, heads=None, save:
         Path(save).parent.mkdir(parents=True, exist_ok=True); fig.savefig(save, dpi=100)
     return fig
 
-# %% ../nbs/32_attention.ipynb #81564c0a
+# %% ../nbs/32_attention.ipynb #2d99136c
 imagenet_mean, imagenet_std = IMAGENET_MEAN, IMAGENET_STD  # the statistics the augmentation pipelines normalise with
 
 def vit_attention(model:nn.Module, imgs:Tensor, t:float|None=0.6, mean=imagenet_mean, std=imagenet_std, show:bool=True,
                   **kwargs):
     "Attention maps (B, heads, h, w) of `model`'s ViT for images in [0, 1]; draws them (and saves with `save=`) when `show`"
+    if not isinstance(imgs, Tensor):
+        raise TypeError(f"imgs is a {type(imgs).__name__}: pass a tensor (B, 3, H, W) or (3, H, W), e.g. "
+                        "torch.stack(imgs) for a list of images of one size")
+    if not imgs.is_floating_point():
+        raise TypeError(f"imgs has dtype {imgs.dtype}: pass floats in [0, 1], e.g. imgs.float() / 255")
+    if imgs.numel() and imgs.amax().item() > 1 + 1e-3:  # a resize can overshoot 1 by a rounding; 0-255 data by far more
+        raise ValueError(f"imgs go up to {imgs.amax().item():.4g}: vit_attention takes images in [0, 1]; divide 0-255 "
+                         "values by 255")
     vit = find_vit(model)
     imgs = crop_to_patches(imgs, _patch_size(vit))
     p = next(vit.parameters())
