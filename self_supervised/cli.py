@@ -10,6 +10,7 @@ import torch
 from fastcore.script import call_parse
 from fastai.basics import *
 from fastai.vision.core import PILImage
+from PIL import Image
 from fastai.data.transforms import get_image_files
 from fastai.callback.fp16 import MixedPrecision
 
@@ -28,10 +29,10 @@ from .distributed import *
 from .attention import vit_attention, find_vit
 
 # %% ../nbs/20_cli.ipynb #abd244de
-REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, size=256, lr=0.0005,
+REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, max_size=448, lr=0.0005,
                  global_crop_size=224, local_crop_size=96, local_crops_number=8, epoch_len=None, hidden_dim=2048,
                  bottleneck_dim=256)
-SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=6, warmup_epochs=1, size=64, lr=0.008,
+SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=6, warmup_epochs=1, max_size=64, lr=0.008,
                   global_crop_size=32, local_crop_size=16, local_crops_number=4, epoch_len=128, hidden_dim=256,
                   bottleneck_dim=64)
 
@@ -65,7 +66,7 @@ def check_config(cfg:dict) -> list[str]:
     def need(ok, flag, msg):
         if not ok: raise UsageError(f"--{flag} {cfg[flag]}: {msg}")
     for f in ('bs', 'out_dim', 'epochs', 'save_every', 'keep_last', 'hidden_dim', 'bottleneck_dim', 'patch_size',
-              'global_crop_size', 'local_crop_size', 'size'):
+              'global_crop_size', 'local_crop_size', 'max_size'):
         need(cfg[f] >= 1, f, POSITIVE_ADVICE.get(f, "must be 1 or more"))
     if cfg['epoch_len'] is not None: need(cfg['epoch_len'] >= 1, 'epoch_len', "must be 1 or more images per epoch")
     for f in ('local_crops_number', 'warmup_epochs', 'freeze_last_layer', 'warmup_teacher_temp_epochs'):
@@ -91,9 +92,10 @@ def check_config(cfg:dict) -> list[str]:
             if f == 'local_crop_size' and not cfg['local_crops_number']: continue
             need(cfg[f] % cfg['patch_size'] == 0, f, f"not a multiple of --patch_size {cfg['patch_size']} (a ViT cuts "
                  f"crops into patches): use {_multiple(cfg[f], cfg['patch_size'])}")
-    if cfg['global_crop_size'] > cfg['size']:
-        raise UsageError(f"--global_crop_size {cfg['global_crop_size']} is larger than --size {cfg['size']} "
-                         "(the side images are resized to): lower the crop size or raise --size")
+    if cfg['global_crop_size'] > cfg['max_size']:
+        raise UsageError(f"--global_crop_size {cfg['global_crop_size']} is larger than --max_size {cfg['max_size']} "
+                         "(the bound on the photos' shorter side), so every crop would be enlarged: raise --max_size "
+                         f"(e.g. {2 * cfg['global_crop_size']}, which keeps the photos' detail) or lower the crop size")
     warns = []
     for f in ('lr', 'weight_decay', 'weight_decay_end'):
         what = 'the steps climb the loss' if f == 'lr' else 'the decay grows the weights'
@@ -172,11 +174,18 @@ def draw_attention(learn:Learner, out:Path, imgs) -> Path|None:
     vit_attention(learn.model, imgs, save=Path(out)/'attention.png')
     return Path(out)/'attention.png'
 
+def _centre_square(im, side):
+    "The centred square of `im` with its shorter side resized to `side` (bicubic): no squishing"
+    w, h = im.size; t = side / min(w, h)
+    im = im.resize((max(side, round(w * t)), max(side, round(h * t))), Image.BICUBIC)
+    l, u = (im.size[0] - side) // 2, (im.size[1] - side) // 2
+    return im.crop((l, u, l + side, u + side))
+
 def _attention_images(dls, n:int, side:int):
     "Up to `n` images the data loader kept (files it skipped are not in its items), resized to `side`, in [0, 1]"
     imgs = []
     for f in list(getattr(dls.train_ds, 'items', []))[:4 * n]:
-        try: im = PILImage.create(f).convert('RGB').resize((side, side))
+        try: im = _centre_square(PILImage.create(f).convert('RGB'), side)
         except Exception: continue
         imgs.append(torch.from_numpy(np.array(im)).permute(2, 0, 1))
         if len(imgs) == n: break
@@ -204,7 +213,7 @@ def _resume_config(ck:dict, given:dict, resume) -> dict:
 @call_parse
 def dino_train(
     data:str=None,                     # Folder of images (class folders or flat; labels unused). Omit it to run the small embedded sample
-    out:str='runs/dino',               # Output folder, one per run: run.json, checkpoints, teacher backbone, metrics, attention picture
+    out:str=None,                      # Output folder, one per run: run.json, checkpoints, teacher backbone, metrics, attention picture (default: a new runs/dino-<date>-<time>-<pid>)
     arch:str=None,                     # Backbone: vit_tiny/vit_small/vit_base (deit_* aliases) or any timm model, e.g. resnet50 (default vit_small; sample run vit_tiny)
     patch_size:int=None,               # ViT patch size, 16 or 8; /8 is better but much slower (default 16; sample run 8)
     out_dim:int=None,                  # K, the head's output dimension; 65536 works well for complex data such as ImageNet (default 65536; sample run 1024)
@@ -236,11 +245,12 @@ def dino_train(
     local_crops_scale:str='0.05,0.4',  # Area range of the local crops
     global_crop_size:int=None,         # Global crop side in pixels (default 224; sample run 32)
     local_crop_size:int=None,          # Local crop side in pixels (default 96; sample run 16)
-    size:int=None,                     # Side the images are resized to before cropping (default 256; sample run 64)
+    max_size:int=None,                 # Bound on each photo's shorter side: larger photos are shrunk to it, aspect ratio kept, smaller ones left as they are; about 2x the global crop keeps the photos' detail (default 448; sample run 64)
+    size:int=None,                     # Old name of --max_size (photos are no longer squished to a square)
     epoch_len:int=None,                # Images drawn per epoch (repeats a small dataset); default: the dataset's size (sample run 128)
     num_workers:int=None,              # Data-loader workers (default: fastai's choice)
     seed:int=0,                        # Random seed
-    resume:str=None,                   # A checkpoint of an earlier run (e.g. runs/dino/checkpoint_0040.pth): continues that run with its settings
+    resume:str=None,                   # A checkpoint of an earlier run (e.g. runs/dino-20261201-120000-123/checkpoint_0040.pth): continues that run with its settings
     save_every:int=10,                 # Save a resumable checkpoint every this many epochs (and at the end)
     keep_last:int=3,                   # How many of this run's periodic checkpoints to keep
 ):
@@ -253,6 +263,13 @@ def dino_train(
 # %% ../nbs/20_cli.ipynb #35baea38
 def _build_config(kwargs):
     "The run's configuration from the flags, the presets and (with --resume) the checkpoint; the checkpoint or None"
+    if kwargs.get('size') is not None:
+        if kwargs.get('max_size') not in (None, kwargs['size']):
+            raise UsageError(f"--size {kwargs['size']} and --max_size {kwargs['max_size']}: --size is the old name of "
+                             "--max_size; give only --max_size")
+        _warn(f"--size {kwargs['size']} now bounds each photo's shorter side, aspect ratio kept (photos are no longer "
+              f"squished to a square): the same as --max_size {kwargs['size']}")
+        kwargs = {**kwargs, 'max_size': kwargs['size'], 'size': None}
     given, ck, resume = _given(kwargs), None, kwargs['resume']
     if resume is not None:
         try: ck = read_checkpoint(resume)
@@ -307,11 +324,12 @@ def _train(kwargs):
                 raise UsageError(f"--resume {cfg['resume']}: that run is finished ({start} of {cfg['epochs']} epochs); "
                                  f"its outputs are in {Path(cfg['resume']).parent}. To train more, start a new run "
                                  "with another --out")
+        if cfg['out'] is None: cfg['out'] = f"runs/dino-{run_id}"   # a fresh folder for every run
         out = Path(cfg['out'])
         check_out_dir(out, run_id if ck is not None else None, create=False)
         set_seed(cfg['seed'], reproducible=True)
         path = Path(cfg['data']) if cfg['data'] is not None else sample_images_path()
-        dls = dino_dls(path, size=cfg['size'], bs=cfg['bs'], epoch_len=cfg['epoch_len'], num_workers=cfg['num_workers'])
+        dls = dino_dls(path, max_size=cfg['max_size'], bs=cfg['bs'], epoch_len=cfg['epoch_len'], num_workers=cfg['num_workers'])
         learn = dino_learner(dls, arch=cfg['arch'], patch_size=cfg['patch_size'], out_dim=cfg['out_dim'],
             use_bn_in_head=cfg['use_bn_in_head'], norm_last_layer=cfg['norm_last_layer'],
             drop_path_rate=cfg['drop_path_rate'],

@@ -376,6 +376,11 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
     augs = get_dino_aug_pipelines(num_crops=(2, local_crops_number), crop_sizes=(global_crop_size, local_crop_size),
                                   min_scales=(global_crops_scale[0], local_crops_scale[0]),
                                   max_scales=(global_crops_scale[1], local_crops_scale[1]), **(aug_kwargs or {}))
+    ms = getattr(dls, 'max_size', None)
+    if ms is not None and ms < global_crop_size:
+        raise ValueError(f"global_crop_size={global_crop_size} is larger than the DataLoaders' max_size={ms} (the bound "
+                         "on the photos' shorter side), so every crop would be enlarged: build them with a larger "
+                         f"max_size (e.g. dino_dls(..., max_size={2 * global_crop_size})) or lower global_crop_size")
     opt_func = ifnone(opt_func, partial(ForeachAdam, mom=0.9, sqr_mom=0.999, eps=1e-8))
     return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **dino_kwargs)] + L(cbs))
 
