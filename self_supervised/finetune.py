@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['lock_safe_pickle', 'backbone_state', 'vit_shape', 'load_backbone_weights', 'DINOClassifier', 'dino_splitter',
-           'LayerDecay', 'ClassifierLearner', 'dino_classifier']
+           'LayerDecay', 'ClassifierLearner', 'dino_classifier', 'train_labels', 'few_label_subset', 'few_label_eval']
 
 # %% ../nbs/33_finetune.ipynb #6de3809b
 from fastcore.basics import store_attr, ifnone
@@ -205,3 +205,88 @@ def dino_classifier(dls:DataLoaders, src=None, arch='vit_small', which:str='teac
                     splitter=dino_splitter, metrics=metrics, cbs=cbs, train_bn=train_bn)
     if ifnone(freeze, src is not None): learn.freeze()
     return learn
+
+# %% ../nbs/33_finetune.ipynb #80172739
+def train_labels(dls) -> Tensor:
+    "The class index of every training item, read without loading the images when the data is a fastai `Datasets`"
+    ds = dls.train_ds
+    tls = getattr(ds, 'tls', None)
+    if tls is not None and len(tls) > 1: return torch.tensor([int(tls[-1][i]) for i in range(len(ds))])
+    return torch.tensor([int(ds[i][-1]) for i in range(len(ds))])
+
+def few_label_subset(labels:Tensor, shots:int|None=None, fraction:float|None=None, seed:int=0) -> list:
+    "Indices of `shots` items per class (or `fraction` of each class, at least one), drawn with `seed`; nested across budgets"
+    if (shots is None) == (fraction is None): raise ValueError("Pass either shots= (labels per class) or fraction=")
+    if fraction is not None and not 0 < fraction <= 1: raise ValueError(f"fraction={fraction} must be in (0, 1]")
+    if shots is not None and shots < 1: raise ValueError(f"shots={shots} must be >= 1 labelled image per class")
+    labels = torch.as_tensor(labels)
+    out = []
+    for c in labels.unique().tolist():
+        idx = (labels == c).nonzero().flatten().tolist()
+        n = shots if shots is not None else max(1, round(fraction * len(idx)))
+        if n > len(idx):
+            raise ValueError(f"shots={shots} labels per class, but class {c} has only {len(idx)} training images: "
+                             f"use shots <= {int(torch.bincount(labels).min())} or a fraction")
+        out += [idx[i] for i in np.random.default_rng([seed, c]).permutation(len(idx))[:n]]
+    return sorted(out)
+
+# %% ../nbs/33_finetune.ipynb #92bd3386
+class _Subset(torch.utils.data.Subset):
+    "A subset that keeps its dataset's attributes (the vocab)"
+    def __getattr__(self, k):
+        if k == 'dataset': raise AttributeError(k)
+        return getattr(self.dataset, k)
+
+def _subset_dls(dls, idxs, bs):
+    sub = _Subset(dls.train_ds, idxs)
+    tr = dls.train.new(dataset=sub, bs=min(bs, len(idxs)), shuffle=True, drop_last=False)
+    return DataLoaders(tr, dls.valid, device=dls.device)
+
+def _seed(s): random.seed(s); np.random.seed(s); torch.manual_seed(s)
+
+def _valid_acc(learn) -> float:
+    with learn.no_bar(), learn.no_logging(): return 100 * float(learn.validate()[1])
+
+def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1, 2), methods=('linear', 'finetune'),
+                   arch='vit_small', which:str='teacher', probe_pool:str|None=None, probe_epochs:int=100,
+                   probe_lr:float=0.01, ft_epochs:int=5, ft_freeze_epochs:int=1, ft_lr:float=1e-3, bs:int=64, **kwargs):
+    "Accuracy (%) on `dls.valid` with few training labels: linear probe and/or fine-tuning, per budget and seed, as a DataFrame"
+    import pandas as pd
+    from self_supervised.evaluation import extract_features, linear_probe_features, probe_mode
+    _check_labelled(dls, None)
+    bad = set(methods) - {'linear', 'finetune'}
+    if bad: raise ValueError(f"methods={methods}: use 'linear' and/or 'finetune'")
+    budgets = [('shots', k) for k in shots] + [('fraction', f) for f in fractions]
+    if not budgets: raise ValueError("Pass shots=(...) and/or fractions=(...): the label budgets to evaluate")
+    y = train_labels(dls)
+    subsets = {(b, s): few_label_subset(y, **{b[0]: b[1]}, seed=s) for b in budgets for s in seeds}  # fails early
+    n_cls = len(dls.vocab)
+    rows = []
+    if 'linear' in methods:
+        body = _get_body(src, arch, which, **kwargs)
+        pool = ifnone(probe_pool, probe_mode(body))
+        n_last = min(4, len(body.blocks)) if hasattr(body, 'blocks') else 4
+        (xt, yt), (xv, yv) = (extract_features(body, d, mode=pool, n_last=n_last) for d in (dls.train, dls.valid))
+        for b in budgets:
+            accs = []
+            for s in seeds:
+                _seed(s)
+                accs.append(linear_probe_features(xt[subsets[b, s]], yt[subsets[b, s]], xv, yv, epochs=probe_epochs,
+                                                  lr=probe_lr, bs=bs, num_classes=n_cls, seed=s))
+            rows.append(('linear probe', b, len(subsets[b, seeds[0]]), accs))
+    if 'finetune' in methods:
+        for b in budgets:
+            accs = []
+            for s in seeds:
+                _seed(s)
+                learn = dino_classifier(_subset_dls(dls, subsets[b, s], bs), src, arch=arch, which=which, **kwargs)
+                with learn.no_bar(), learn.no_logging():
+                    if src is None: learn.fit_one_cycle(ft_epochs + ft_freeze_epochs, ft_lr)
+                    else: learn.fine_tune(ft_epochs, ft_lr, freeze_epochs=ft_freeze_epochs)
+                accs.append(_valid_acc(learn))
+            rows.append(('fine-tune', b, len(subsets[b, seeds[0]]), accs))
+    def _name(b): return f'{b[1]} per class' if b[0] == 'shots' else f'{100 * b[1]:g}%'
+    df = pd.DataFrame([{'method': m, 'labels': _name(b), 'n_train': n, **{f'seed {s}': a for s, a in zip(seeds, accs)},
+                        'mean': float(np.mean(accs)), 'std': float(np.std(accs, ddof=1)) if len(accs) > 1 else float('nan')}
+                       for m, b, n, accs in rows])
+    return df
