@@ -13,7 +13,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['lock_safe_pickle', 'backbone_state', 'vit_shape', 'load_backbone_weights', 'DINOClassifier', 'dino_splitter',
-           'LayerDecay', 'ClassifierLearner', 'dino_classifier', 'train_labels', 'few_label_subset', 'few_label_eval']
+           'LayerDecay', 'ClassifierLearner', 'dino_classifier', 'train_labels', 'few_label_subset', 'few_label_eval',
+           'FreezeBackbone', 'dino_from_backbone']
 
 # %% ../nbs/33_finetune.ipynb #6de3809b
 from fastcore.basics import store_attr, ifnone
@@ -290,3 +291,31 @@ def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1
                         'mean': float(np.mean(accs)), 'std': float(np.std(accs, ddof=1)) if len(accs) > 1 else float('nan')}
                        for m, b, n, accs in rows])
     return df
+
+# %% ../nbs/33_finetune.ipynb #a962a799
+class FreezeBackbone(Callback):
+    "Keep the DINO student's backbone frozen (no gradient) during the first `epochs` epochs of each fit"
+    order = -5  # before the epoch's first batch, after TrainEvalCallback (-10)
+    def __init__(self, epochs:int=1):
+        if epochs < 0: raise ValueError(f"epochs={epochs} must be >= 0")
+        self.epochs = epochs
+    def _params(self): return list(get_backbone(self.learn, 'student').parameters())
+    def before_epoch(self):
+        for p in self._params(): p.requires_grad_(self.epoch >= self.epochs)
+    def after_fit(self):
+        for p in self._params(): p.requires_grad_(True)
+
+def dino_from_backbone(dls:DataLoaders, src, arch='vit_small', which:str='teacher', freeze_epochs:int=0,
+                       encoder_kwargs:dict|None=None, **kwargs) -> Learner:
+    "A `dino_learner` whose student and teacher backbones start from the backbone weights in `src` (fresh heads)"
+    from self_supervised.vision.dino import dino_learner
+    ekw = dict(encoder_kwargs or {})
+    if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')) and 'patch' not in arch:
+        ekw.setdefault('patch_size', kwargs.pop('patch_size', 16))
+    cbs = L(kwargs.pop('cbs', None)) + ([FreezeBackbone(freeze_epochs)] if freeze_epochs else [])
+    learn = dino_learner(dls, arch.split('.')[0] if isinstance(arch, str) else arch, encoder_kwargs=ekw, cbs=cbs, **kwargs)
+    sd = backbone_state(src, which)
+    name = str(src) if not isinstance(src, dict) else 'the state dict'
+    _check_same_vit(sd, learn.model.backbone('student'), name)
+    load_dino_weights(learn.model, sd, strict=True)
+    return learn
