@@ -121,7 +121,7 @@ def folder_embeddings(model, path, size:int=224, resize:int|None=None, bs:int=64
     feats, labels = extract_features(model, dls.train, which=which, mode=pool, n_last=n_last, device=device)
     return Embeddings(feats, list(files), labels, list(dls.vocab) if labelled else None)
 
-# %% ../nbs/34_embeddings.ipynb #14fcdb33
+# %% ../nbs/34_embeddings.ipynb #6b13a936
 def _thumb(ax, f, title=None, size=128):
     from PIL import Image
     with Image.open(f) as im: im = im.convert('RGB'); im.thumbnail((size, size))
@@ -136,7 +136,7 @@ def show_neighbours(emb:Embeddings, query:int, k:int=5, size:float=1.6, root:str
     def _lab(i): return f"\n{emb.classes[int(emb.labels[i])]}" if emb.labels is not None else ''
     def _file(f): return Path(root)/Path(f).name if root is not None else f
     _thumb(axs[0], _file(emb.files[query]), 'query' + _lab(query))
-    for ax, i, s in zip(axs[1:], idx.tolist(), sims.tolist()): _thumb(ax, _file(emb.files[i]), f'{s:.2f}' + _lab(i))
+    for ax, i, s in zip(axs[1:], idx.tolist(), sims.tolist()): _thumb(ax, _file(emb.files[i]), f'{s:.3f}' + _lab(i))
     plt.tight_layout()
     return fig
 
