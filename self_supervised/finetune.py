@@ -199,6 +199,9 @@ def dino_classifier(dls:DataLoaders, src=None, arch='vit_small', which:str='teac
                     train_bn:bool=False, metrics=accuracy, loss_func=None, opt_func=Adam, cbs=None, **kwargs) -> Learner:
     "A fastai classification `Learner`: the `which` backbone of `src` (None: random) + a linear head on `pool` features"
     n_out = _check_labelled(dls, n_out)
+    if getattr(dls.train, 'shuffle', True) is False:
+        warnings.warn("The training loader reads its items in order (eval_dls does, for features): fine-tuning on "
+                      "class-sorted batches trains badly; set dls.train.shuffle = True")
     body = _get_body(src, arch, which, **kwargs)
     model = DINOClassifier(body, n_out, pool, n_last, normalize=not _normalises(dls), head_drop=head_drop)
     cbs = L(cbs) + ([LayerDecay(layer_decay)] if layer_decay is not None else [])
