@@ -12,6 +12,7 @@ lic = licenses[cfg['license']]
 min_python = cfg['min_python']
 requirements = cfg.get('requirements', '').split()
 dev_requirements = cfg.get('dev_requirements', '').split()
+onnx_requirements = cfg.get('onnx_requirements', '').split()
 console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
@@ -23,7 +24,7 @@ setuptools.setup(
                  'License :: ' + lic[1], 'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'], packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
-    include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements},
+    include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements, 'onnx': onnx_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     zip_safe=False, entry_points={'console_scripts': console_scripts, 'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d']},

@@ -16,7 +16,8 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 # %% auto #0
 __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
            'get_backbone', 'backbone_features', 'extract_features', 'knn_classify', 'knn_accuracy', 'knn_eval',
-           'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe', 'KNNMonitor']
+           'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe', 'KNNMonitor',
+           'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -440,3 +441,85 @@ class KNNMonitor(Callback):
     def after_fit(self):
         self._fitting = False
         self.learn.metrics = L(m for m in self.learn.metrics if m is not self.knn_metric)
+
+# %% ../nbs/30_evaluation.ipynb #18dba9d6
+def _rng_states():
+    import random, numpy as np
+    return random.getstate(), np.random.get_state(), torch.get_rng_state(), \
+        (torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+
+def _set_rng_states(st):
+    import random, numpy as np
+    random.setstate(st[0]); np.random.set_state(st[1]); torch.set_rng_state(st[2])
+    if st[3] is not None: torch.cuda.set_rng_state_all(st[3])
+
+class OnlineLinearProbe(Callback):
+    "Train a linear layer on detached `which` features of labelled training batches; held-out top-1 (%) as metric `probe_top1`"
+    order = 5  # before MixedPrecision (10) enters autocast and before DINO (11) turns the batch into crops
+    def __init__(self, valid_dl=None, num_classes:int|None=None, lr:float=1e-3, which:str='teacher', mode:str='cls',
+                 n_last:int=4, every:int=1, seed:int=0, name:str='probe_top1'):
+        if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
+        if every < 1: raise ValueError(f"every={every} must be >= 1 (epochs between measurements)")
+        if isinstance(valid_dl, DataLoaders): valid_dl = valid_dl.valid
+        store_attr('valid_dl,num_classes,lr,which,mode,n_last,every,seed')
+        self.metric,self.head,self.history,self._fitting,self._warned = _KNNMetric(name),None,[],False,False
+
+    def before_fit(self):
+        self._fitting = True
+        if not any(m is self.metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+        self._valid = ifnone(self.valid_dl, getattr(self.dls, 'valid', None))
+        n = self.num_classes or len(getattr(self.dls, 'vocab', None) or getattr(self._valid, 'vocab', None) or [])
+        if not n: raise ValueError("OnlineLinearProbe needs labelled data: build the loaders with dino_dls(path, "
+                                   "labelled=True, valid_pct=0.2), or pass num_classes= and a labelled valid_dl=")
+        self.num_classes = n
+
+    def _features(self, x):
+        bb = get_backbone(self.learn, self.which)
+        was = bb.training
+        try:
+            bb.eval()
+            with torch.no_grad(): return backbone_features(bb, _normalize(x), self.mode, self.n_last).float()
+        finally: bb.train(was)
+
+    def _make_head(self, dim, device):
+        st = _rng_states()
+        try:
+            torch.manual_seed(self.seed)
+            self.head = linear_classifier(dim, self.num_classes).to(device)
+        finally: _set_rng_states(st)
+        self.opt_probe = torch.optim.Adam(self.head.parameters(), lr=self.lr)
+
+    def before_batch(self):
+        if not self.training: return
+        if len(self.yb) == 0:
+            if not self._warned: warnings.warn("OnlineLinearProbe: the training batches carry no labels, nothing to train "
+                                               "(use dino_dls(path, labelled=True))")
+            self._warned = True; return
+        x, y = self.xb[0], _labels(self.yb[0]).long().to(self.xb[0].device)
+        f = self._features(x)
+        if self.head is None: self._make_head(f.shape[1], f.device)
+        with torch.enable_grad():
+            loss = F.cross_entropy(self.head(f), y)
+            self.opt_probe.zero_grad(); loss.backward(); self.opt_probe.step()
+
+    def measure(self) -> float:
+        "Top-1 (%) of the probe on the held-out loader"
+        if self.head is None or self._valid is None: return float('nan')
+        st = _rng_states()
+        try: xv, yv = extract_features(self.learn, self._valid, self.which, self.mode, self.n_last)
+        finally: _set_rng_states(st)
+        if yv is None: raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
+        with torch.no_grad(): pred = self.head(xv.to(_model_device(self.head))).argmax(1).cpu()
+        return 100 * (pred == yv).float().mean().item()
+
+    def after_validate(self):
+        if not self._fitting: return
+        e = self.epoch + 1
+        self.metric.val = float('nan')
+        if e % self.every == 0 or e == self.n_epoch:
+            self.metric.val = self.measure()
+            self.history.append((self.epoch, self.metric.val))
+
+    def after_fit(self):
+        self._fitting = False
+        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
