@@ -15,9 +15,9 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
-           'get_backbone', 'backbone_features', 'extract_features', 'knn_classify', 'knn_accuracy', 'knn_eval',
-           'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe', 'KNNMonitor',
-           'OnlineLinearProbe']
+           'get_backbone', 'backbone_features', 'photo_squares', 'extract_features', 'knn_classify', 'knn_accuracy',
+           'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe',
+           'KNNMonitor', 'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -167,6 +167,25 @@ def backbone_features(backbone:nn.Module, x:Tensor, mode:str='cls', n_last:int=4
     tokens = backbone.forward_features(x)
     return torch.cat([tokens[:, 0], tokens[:, backbone.num_prefix_tokens:].mean(1)], dim=-1)
 
+def photo_squares(x:Tensor, multiple:int=1) -> Tensor:
+    "The centred square of each photo of a `PhotoBatch` (a padded canvas with `sizes`, as `dino_dls` gives), all resized to the smallest shorter side, rounded down to a multiple of `multiple`"
+    sizes = getattr(x, 'sizes', None)
+    if sizes is None: return x
+    x = x.as_subclass(Tensor)
+    side = int(sizes.min()); side = max(multiple, side // multiple * multiple)
+    sq = []
+    for im, (h, w) in zip(x, sizes.tolist()):
+        m = min(h, w); t, l = (h - m) // 2, (w - m) // 2
+        sq.append(F.interpolate(im[None, :, t:t+m, l:l+m].float(), size=(side, side), mode='bicubic', antialias=True,
+                                align_corners=False))
+    out = torch.cat(sq)
+    return (out / 255).clamp(0, 1) if x.dtype == torch.uint8 else out
+
+def _patch_multiple(bb) -> int:
+    "The side a backbone's input must be a multiple of (a ViT's patch; 1 for others)"
+    ps = getattr(getattr(bb, 'patch_embed', None), 'patch_size', 1)
+    return int(ps[0] if isinstance(ps, (tuple, list)) else ps)
+
 def _normalize(x:Tensor, normalize:bool=True) -> Tensor:
     "Float [0,1] images -> ImageNet-normalised (uint8 images are scaled first)"
     if not x.is_floating_point(): x = x.float() / 255.
@@ -210,7 +229,7 @@ def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=
         with torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
             for b in _eval_loader(dl):
                 x = b[0] if isinstance(b, (tuple, list)) else b
-                f = backbone_features(bb, _normalize(x.to(dev), normalize), mode, n_last)
+                f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode, n_last)
                 feats.append(f.float().cpu())
                 if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
     finally: bb.train(was_training).to(orig_dev)
@@ -478,7 +497,7 @@ class OnlineLinearProbe(Callback):
         was = bb.training
         try:
             bb.eval()
-            with torch.no_grad(): return backbone_features(bb, _normalize(x), self.mode, self.n_last).float()
+            with torch.no_grad(): return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))), self.mode, self.n_last).float()
         finally: bb.train(was)
 
     def _make_head(self, dim, device):
