@@ -236,7 +236,7 @@ def title_of(path):
         if c['cell_type'] != 'markdown': continue
         src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
         m = re.search(r'^#\s+(\S.*?)\s*$', src, re.MULTILINE)
-        if m: return re.sub(r'[`*]', '', re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', m[1]))  # the nav shows plain text
+        if m: return re.sub(r'[`*]|</?code>', '', re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', m[1]))  # the nav: plain text
     return path.stem
 
 
