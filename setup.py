@@ -25,7 +25,8 @@ setuptools.setup(
                  'Intended Audience :: ' + cfg['audience'].title(),
                  'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
-    url=cfg.get('repo_url') or None, packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
+    url=cfg.get('repo_url') or None,
+    packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
     include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',

@@ -126,8 +126,9 @@ def photo_rows(args, dev, bs, locs):
         cfg = dict(crops=f'2x224+{n_local}x96', batch=bs, input=f'JPEG files, full resolution ({len(files)} photos)')
         rows.append(timing_row(cfg, 'reference PIL/torchvision v1, per image, decode included', t['reference_pil'], bs,
                                'cpu', 1, speedup_vs_ref=1.0))
-        rows.append(timing_row(cfg, f'ours: load_photo(max_size={args.max_size}) in 1 worker, crops batched', t['ours'], bs,
-                               str(dev), torch.get_num_threads() if not cuda else None, speedup_vs_ref=r, speedup_range=rr))
+        rows.append(timing_row(cfg, f'ours: load_photo(max_size={args.max_size}) in 1 worker, crops batched', t['ours'],
+                               bs, str(dev), torch.get_num_threads() if not cuda else None,
+                               speedup_vs_ref=r, speedup_range=rr))
         rows.append(timing_row(cfg, 'ours: decoding alone (load_photo + pad_photos), 1 worker', t['ours_decode'], bs,
                                'cpu', 1))
         print_table(rows[-3:]); print(uptime_line())

@@ -35,7 +35,8 @@ def ini(key):
 PLACEHOLDER = ini('git_url').replace('%(user)s', ini('user')).replace('%(repo)s', ini('repo')).rstrip('/')
 REPO_URL = (os.environ.get('DOCS_REPO_URL') or ini('repo_url')).rstrip('/')
 REPO = REPO_URL.removeprefix('https://github.com/')
-figures = json.loads((root / '_proc' / 'figures.json').read_text()) if (root / '_proc' / 'figures.json').exists() else {}
+_figs = root / '_proc' / 'figures.json'
+figures = json.loads(_figs.read_text()) if _figs.exists() else {}
 def has_math(md):
     "TeX between dollars, outside code (a shell prompt `$ cmd` in a code block is not math)"
     md = re.sub(r'`[^`\n]*`', '', re.sub(r'```.*?```', '', md, flags=re.S))
@@ -78,8 +79,8 @@ def documented(nb):
                     if a is not None: name = f'{ast.unparse(a)}.{n.name}'
                 defs[name] = ((ast.get_docstring(n) or '').strip().split('\n')[0], _commented(src(c), n))
                 if exported and (not n.name.startswith('_') or n.name.startswith('__')): out.append(name)
-            elif (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and getattr(n.value.func, 'id', '') == 'show_doc'
-                  and n.value.args and not _hidden(c)):
+            elif (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and n.value.args and not _hidden(c)
+                  and getattr(n.value.func, 'id', '') == 'show_doc'):
                 out.append(ast.unparse(n.value.args[0]))
     return [(n, *defs.get(n, ('', False))) for n in dict.fromkeys(out)]
 
@@ -129,7 +130,7 @@ def output_images(browser):
 
 
 def check_figures(nb, on_page, in_proc):
-    "Every figure notebook `nb` made is an image output of its processed notebook, and every one of those is on its page"
+    "Every figure notebook `nb` made is an image output of its processed notebook, and each of those is on its page"
     made = figures[page_name(nbs / nb)]['figures_made']
     assert in_proc >= made, f'{nb}: the notebook made {made} figures, its processed notebook holds {in_proc} images'
     assert on_page >= in_proc, f'{nb}: {in_proc} images in the processed notebook, {on_page} on the page'
@@ -239,15 +240,17 @@ def test_api_page_shows_signatures(server, browser, nb):
         }
         return out;""")
     text = re.sub(r'\s+', ' ', browser.find_element(By.TAG_NAME, 'article').text)
-    missing = [n for n, *_ in api if n not in blocks]
+    # nbdev heads a `@patch` method `Class.name`, or `name` when another decorator (e.g. @contextmanager) wraps it
+    head = {n: next((h for h in (n, n.split('.')[-1]) if h in blocks), None) for n, *_ in api}
+    missing = [n for n, h in head.items() if h is None]
     assert not missing, f'{nb}: no show_doc heading for {missing}'
     for n, doc, commented in api:
-        last = n.split('.')[-1]
-        sigs = [re.sub(r'\s+', ' ', p).strip() for p in blocks[n]['pre']]
+        last, b = n.split('.')[-1], blocks[head[n]]
+        sigs = [re.sub(r'\s+', ' ', p).strip() for p in b['pre']]
         sig = next((p for p in sigs if re.match(rf'(?:(?:async )?def |class )?{re.escape(last)} ?\(', p)), None)
         assert sig, f'{nb}: no signature shown for {n} (code under its heading: {sigs[:2]})'
         assert ' # ' not in sig, f'{nb}: parameter comments inside the signature of {n}: {sig[:200]}'
-        if commented: assert any('Details' in t for t in blocks[n]['tables']), f'{nb}: no parameter table for {n}'
+        if commented: assert any('Details' in t for t in b['tables']), f'{nb}: no parameter table for {n}'
     nodoc = [n for n, d, _ in api if d and re.sub(r'[`*_]', '', d)[:40] not in re.sub(r'[`*_]', '', text)]
     assert not nodoc, f'{nb}: docstring not shown for {nodoc}'
 
@@ -257,8 +260,9 @@ def test_repository_links(server):
     bad = []
     for f in site.rglob('*.html'):
         s = f.read_text()
-        if not REPO_URL and PLACEHOLDER in s: bad.append(f'{f.relative_to(site)} links to the placeholder {PLACEHOLDER}')
-        if REPO_URL and 'md-source' not in s and f.name == 'index.html': bad.append(f'{f.relative_to(site)}: no GitHub button')
+        page = f.relative_to(site)
+        if not REPO_URL and PLACEHOLDER in s: bad.append(f'{page} links to the placeholder {PLACEHOLDER}')
+        if REPO_URL and 'md-source' not in s and f.name == 'index.html': bad.append(f'{page}: no GitHub button')
     assert not bad, '\n'.join(bad[:10])
 
 

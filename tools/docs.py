@@ -113,7 +113,7 @@ def show_figures(shell):
 def _docs_renderer():
     "nbdev's `show_doc` renderer, with the parameter comments as a table under the signature instead of inside it"
     from nbdev.showdoc import BasicMarkdownRenderer
-    from fastcore.docments import DocmentText, DocmentTbl
+    from fastcore.docments import DocmentText, DocmentTbl, _maybe_nm, _list2row, _bold
 
     class _Sig(DocmentText):
         @property
@@ -121,12 +121,20 @@ def _docs_renderer():
         @property
         def _ret_str(self): return super()._ret_str.split(' # ', 1)[0]
 
+    def esc(o): return re.sub(r'(?<!\\)\|', r'\\|', _maybe_nm(o))  # `float | None` would split a table cell
+
+    class _Tbl(DocmentTbl):
+        def _row(self, nm, props): return [nm] + [esc(props[c]) for c in self._columns]
+        @property
+        def return_str(self):
+            return _list2row(['**Returns**'] + [_bold(esc(self.dm['return'][c])) for c in self._columns])
+
     class Renderer(BasicMarkdownRenderer):
         def __init__(self, sym, name=None, title_level=3, maxline=110):
             super().__init__(sym, name=name, title_level=title_level, maxline=maxline)
             self.dm = _Sig(self.sym, maxline=maxline, docstring=False)
         def _repr_markdown_(self):
-            try: tbl = DocmentTbl(self.sym)._repr_markdown_()
+            try: tbl = _Tbl(self.sym)._repr_markdown_()
             except Exception: tbl = ''  # not a function or class (e.g. an instance): nbdev shows no table either
             return super()._repr_markdown_() + (f'\n\n{tbl}' if tbl else '')
     return Renderer
@@ -263,18 +271,35 @@ def write_mkdocs_yml(pages, cfg):
     if repo_url(cfg): conf['repo_url'] = repo_url(cfg)  # the header's GitHub button; none for the placeholder
     (out_dir / 'mkdocs.yml').write_text(json.dumps(conf, indent=1))  # JSON is YAML
     # signatures and code keep their lines (scrolling sideways) instead of wrapping mid-word
-    (out_dir / 'extra.css').write_text('.jupyter-wrapper .jp-RenderedMarkdown pre, .jupyter-wrapper .jp-RenderedMarkdown pre code '
-                                       '{white-space: pre; word-break: normal; overflow-wrap: normal; overflow-x: auto}\n')
+    # (!important: the notebook CSS that mkdocs-jupyter inlines in each page comes later and sets pre-wrap, break-all)
+    css = ('.jupyter-wrapper .jp-RenderedMarkdown pre {white-space: pre !important; word-break: normal !important; '
+           'overflow-wrap: normal !important; overflow-x: auto}\n')
+    (out_dir / 'extra.css').write_text(css)
 
 
 _re_mathjax = re.compile(r'(<!-- Load mathjax -->\s*<script src=")[^"]*(">)')  # mkdocs-jupyter leaves src empty
 
 
+def unique_heading_ids(s):
+    """Give repeated headings the ids the table of contents links to: mkdocs-jupyter numbers a second "Tests" `tests_1`,
+    as Python-Markdown does, while nbconvert gives every "Tests" heading the id `tests`"""
+    toc, seen = set(re.findall(r'<a href="#([^"]+)" class="md-nav__link', s)), set()
+    def renumber(m):
+        i, k = m[3], 1
+        while f'{i}_{k}' in seen: k += 1
+        if i not in seen or f'{i}_{k}' not in toc: seen.add(i); return m[0]
+        seen.add(f'{i}_{k}')  # the heading and its own anchor link
+        return f'{m[1]}{i}_{k}{m[4]}' + m[5].replace(f'href="#{i}"', f'href="#{i}_{k}"') + m[6]
+    return re.sub(r'(<h([1-6])\b[^>]*\bid=")([^"]+)("[^>]*>)(.*?)(</h\2>)', renumber, s, flags=re.S)
+
+
 def finish_site(site):
-    "Point every page at the MathJax copied into `site/assets/mathjax` (page-relative, so it works under any base URL)"
+    """Point every page at the MathJax copied into `site/assets/mathjax` (page-relative, so it works under any base
+    URL); make repeated heading ids match the table of contents"""
     n = 0
     for f in site.rglob('*.html'):
         s = f.read_text()
+        if 'md-nav__link' in s: f.write_text(s := unique_heading_ids(s))
         if not _re_mathjax.search(s): continue
         rel = '../' * (len(f.relative_to(site).parts) - 1)
         f.write_text(_re_mathjax.sub(lambda m: f'{m[1]}{rel}assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe{m[2]}', s))
