@@ -5,7 +5,10 @@ import setuptools
 cfg = ConfigParser(delimiters=['='])
 cfg.read('settings.ini', encoding='utf-8')
 cfg = cfg['DEFAULT']
-licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+# settings.ini's git_url is nbdev's placeholder (https://github.com/%(user)s/...): a home page only when `repo_url`
+# names the real repository.
+# An SPDX license expression (PEP 639): setuptools >= 77 warns on every build about a License classifier
+licenses = {'apache2': 'Apache-2.0'}
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
 py_versions = '3.10 3.11 3.12 3.13'.split()
 lic = licenses[cfg['license']]
@@ -17,14 +20,16 @@ console_scripts = cfg.get('console_scripts', '').split()
 
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'],
-    license=lic[0], author=cfg['author'], author_email=cfg['author_email'],
+    license_expression=lic, license_files=['LICENSE'], author=cfg['author'], author_email=cfg['author_email'],
     keywords=cfg['keywords'].split(),
     classifiers=['Development Status :: ' + statuses[int(cfg['status'])],
                  'Intended Audience :: ' + cfg['audience'].title(),
-                 'License :: ' + lic[1], 'Natural Language :: ' + cfg['language'].title()] +
+                 'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
-    url=cfg['git_url'], packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
-    include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements, 'onnx': onnx_requirements},
+    url=cfg.get('repo_url') or None,
+    packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
+    include_package_data=True, install_requires=requirements,
+    extras_require={'dev': dev_requirements, 'onnx': onnx_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     zip_safe=False, entry_points={'console_scripts': console_scripts, 'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d']},

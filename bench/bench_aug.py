@@ -41,6 +41,12 @@ def reference_crops(n_local, sizes=(224, 96), g_scale=(0.4, 1.), l_scale=(0.05, 
     loc = T.Compose([rrc(sizes[1], l_scale), *colour, PILBlur(0.5), *norm])
     return [g1, g2] + [loc] * n_local
 
+def timing_row(cfg, impl, times, bs, device, threads, **extra):
+    "A table row for `impl`: images per second, median ms per batch of `bs` and the spread of `times` (s per batch)"
+    return dict(**cfg, impl=impl, device=device, threads=threads, img_per_s=round(bs / med(times), 1),
+                ms_per_batch=round(1e3 * med(times), 1), noise=round(spread(times), 3), **extra)
+
+
 def per_image_batch(ims, crops):
     "What one data-loader worker does for a batch: every crop of every image, then collate (stack per crop)"
     per = [[c(im) for c in crops] for im in ims]
@@ -76,12 +82,10 @@ def main():
         t = side_by_side({'reference_pil': run_ref, 'ours_kornia': run_ours}, dev, reps=args.reps, warmup=1)
         r, rr = ratio_stats(t['reference_pil'], t['ours_kornia'])
         cfg = dict(crops=f'2x224+{n_local}x96', batch=bs, input=f'{args.img_size}px uint8')
-        rows.append(dict(**cfg, impl='reference PIL/torchvision v1, per image', device='cpu', threads=1,
-                         img_per_s=round(bs / med(t['reference_pil']), 1), ms_per_batch=round(1e3 * med(t['reference_pil']), 1),
-                         noise=round(spread(t['reference_pil']), 3), speedup_vs_ref=1.0))
-        rows.append(dict(**cfg, impl='ours: Kornia, batched', device=str(dev), threads=torch.get_num_threads() if not cuda else None,
-                         img_per_s=round(bs / med(t['ours_kornia']), 1), ms_per_batch=round(1e3 * med(t['ours_kornia']), 1),
-                         noise=round(spread(t['ours_kornia']), 3), speedup_vs_ref=r, speedup_range=rr))
+        rows.append(timing_row(cfg, 'reference PIL/torchvision v1, per image', t['reference_pil'], bs, 'cpu', 1,
+                               speedup_vs_ref=1.0))
+        rows.append(timing_row(cfg, 'ours: Kornia, batched', t['ours_kornia'], bs, str(dev),
+                               torch.get_num_threads() if not cuda else None, speedup_vs_ref=r, speedup_range=rr))
         print_table(rows[-2:]); print(uptime_line())
     rows += photo_rows(args, dev, bs, locs)
     print(); print_table(rows)
@@ -120,16 +124,13 @@ def photo_rows(args, dev, bs, locs):
         t = side_by_side({'reference_pil': run_ref, 'ours': run_ours, 'ours_decode': run_decode}, dev, reps=args.reps, warmup=1)
         r, rr = ratio_stats(t['reference_pil'], t['ours'])
         cfg = dict(crops=f'2x224+{n_local}x96', batch=bs, input=f'JPEG files, full resolution ({len(files)} photos)')
-        rows.append(dict(**cfg, impl='reference PIL/torchvision v1, per image, decode included', device='cpu', threads=1,
-                         img_per_s=round(bs / med(t['reference_pil']), 1), ms_per_batch=round(1e3 * med(t['reference_pil']), 1),
-                         noise=round(spread(t['reference_pil']), 3), speedup_vs_ref=1.0))
-        rows.append(dict(**cfg, impl=f'ours: load_photo(max_size={args.max_size}) in 1 worker, crops batched',
-                         device=str(dev), threads=torch.get_num_threads() if not cuda else None,
-                         img_per_s=round(bs / med(t['ours']), 1), ms_per_batch=round(1e3 * med(t['ours']), 1),
-                         noise=round(spread(t['ours']), 3), speedup_vs_ref=r, speedup_range=rr))
-        rows.append(dict(**cfg, impl='ours: decoding alone (load_photo + pad_photos), 1 worker', device='cpu', threads=1,
-                         img_per_s=round(bs / med(t['ours_decode']), 1), ms_per_batch=round(1e3 * med(t['ours_decode']), 1),
-                         noise=round(spread(t['ours_decode']), 3)))
+        rows.append(timing_row(cfg, 'reference PIL/torchvision v1, per image, decode included', t['reference_pil'], bs,
+                               'cpu', 1, speedup_vs_ref=1.0))
+        rows.append(timing_row(cfg, f'ours: load_photo(max_size={args.max_size}) in 1 worker, crops batched', t['ours'],
+                               bs, str(dev), torch.get_num_threads() if not cuda else None,
+                               speedup_vs_ref=r, speedup_range=rr))
+        rows.append(timing_row(cfg, 'ours: decoding alone (load_photo + pad_photos), 1 worker', t['ours_decode'], bs,
+                               'cpu', 1))
         print_table(rows[-3:]); print(uptime_line())
     return rows
 

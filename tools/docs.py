@@ -6,7 +6,18 @@ and mkdocs-jupyter (which renders the notebooks as they are, without running the
 
 Figures: a notebook committed without outputs is executed here, every code cell except those flagged with
 settings.ini's `tst_flags` (e.g. `#| slow`), `#| notest` or `#| eval: false`; a notebook committed with outputs (the
-tutorial, which trains for minutes) keeps them, and only the cells nbdev needs for `show_doc` are run.
+tutorial, which trains for minutes) keeps them, and only the cells nbdev needs for `show_doc` are run. Every figure
+a cell leaves open is shown under it, as Jupyter's inline backend does, even after a notebook's `matplotlib.use('Agg')`
+(which turns the inline capture off); the number of figures each notebook made goes to `_proc/figures.json`, for the
+browser test to compare with the page.
+
+`show_doc` renders the signature without the parameter comments, then nbdev's parameter table (Type, Default,
+Details): comments inside a signature wrap mid-word on a narrow page.
+
+Repository links (`[source]` beside each `show_doc`, the header's GitHub button) need the real repository:
+settings.ini's `git_url` is nbdev's `https://github.com/%(user)s/%(repo)s` with a placeholder user, so links go there
+only when settings.ini names the repository in `repo_url = https://github.com/OWNER/NAME` (or $DOCS_REPO_URL does);
+without it the site links to no repository.
 Run with the toolchain venv: `.venv/bin/python tools/docs.py [--no-exec]`."""
 import argparse, json, os, re, shutil, sys, time
 import subprocess
@@ -15,6 +26,7 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 out_dir = root / '_proc' / 'docs_src'
+fig_dir = root / '_proc' / 'figures'  # one JSON per page: the figures its notebook made
 
 
 def page_name(nb_path):
@@ -32,8 +44,17 @@ def _procs_class(execute_all, skip_flags):
 
     class exec_cells(exec_show_docs):
         "nbdev's `exec_show_docs`, and (for notebooks committed without outputs) every other runnable code cell too"
+        def begin(self):
+            super().begin()
+            if hasattr(self, 'k'): self.figures = show_figures(self.k)
+
         def __call__(self, cell):
             if not hasattr(self, 'k'): return
+            made = self.figures['made']
+            try: self._run(cell)
+            finally: self.figures['cells'].append((cell, self.figures['made'] - made))  # the cell: idx_ changes
+
+        def _run(self, cell):
             if execute_all:
                 if not (_do_eval(cell) or self._runnable(cell)): return
                 self.k.cell(cell)
@@ -61,6 +82,69 @@ def _procs_class(execute_all, skip_flags):
     return DocsProcs
 
 
+def show_figures(shell):
+    """Show every pyplot figure a cell leaves open under it, whatever the backend, and count the figures made.
+
+    Jupyter's inline backend shows them after each cell, until a notebook switches the backend (`matplotlib.use('Agg')`
+    keeps `nbdev_test` from opening windows); this runs after the inline backend's own flush, so nothing is shown twice.
+    Returns a dict whose 'made' counts the distinct figures `pyplot.figure` created (subplots, imshow... all go
+    through it): the figures Jupyter would show, unless a notebook closes one itself; `exec_cells` adds 'cells',
+    (cell, count) per cell run."""
+    import weakref
+    import matplotlib.pyplot as plt
+    from matplotlib._pylab_helpers import Gcf
+    from IPython.display import display
+    seen, count = weakref.WeakSet(), {'made': 0, 'cells': []}
+    figure = plt.figure
+    def counted_figure(*args, **kwargs):
+        fig = figure(*args, **kwargs)
+        if fig not in seen: seen.add(fig); count['made'] += 1
+        return fig
+    counted_figure.__wrapped__ = figure
+    plt.figure = counted_figure
+    def flush():
+        managers = Gcf.get_all_fig_managers()
+        for m in managers: display(m.canvas.figure)
+        if managers: plt.close('all')
+    shell.events.register('post_execute', flush)
+    return count
+
+
+def _docs_renderer():
+    "nbdev's `show_doc` renderer, with the parameter comments as a table under the signature instead of inside it"
+    from nbdev.showdoc import BasicMarkdownRenderer
+    from fastcore.docments import DocmentText, DocmentTbl, _maybe_nm, _list2row, _bold
+
+    class _Sig(DocmentText):
+        @property
+        def params(self): return [(p, '') for p, _ in super().params]
+        @property
+        def _ret_str(self): return super()._ret_str.split(' # ', 1)[0]
+
+    def esc(o): return re.sub(r'(?<!\\)\|', r'\\|', _maybe_nm(o))  # `float | None` would split a table cell
+
+    class _Tbl(DocmentTbl):
+        def _row(self, nm, props): return [nm] + [esc(props[c]) for c in self._columns]
+        @property
+        def return_str(self):
+            return _list2row(['**Returns**'] + [_bold(esc(self.dm['return'][c])) for c in self._columns])
+
+    class Renderer(BasicMarkdownRenderer):
+        def __init__(self, sym, name=None, title_level=3, maxline=110):
+            super().__init__(sym, name=name, title_level=title_level, maxline=maxline)
+            self.dm = _Sig(self.sym, maxline=maxline, docstring=False)
+        def _repr_markdown_(self):
+            try: tbl = _Tbl(self.sym)._repr_markdown_()
+            except Exception: tbl = ''  # not a function or class (e.g. an instance): nbdev shows no table either
+            return super()._repr_markdown_() + (f'\n\n{tbl}' if tbl else '')
+    return Renderer
+
+
+def repo_url(cfg):
+    "The real repository (settings.ini `repo_url` or $DOCS_REPO_URL), or '' (`git_url` is nbdev's placeholder)"
+    return (os.environ.get('DOCS_REPO_URL') or cfg.get('repo_url', '') or '').rstrip('/')
+
+
 def process(src, dst, execute):
     "Run nbdev's processors over notebook `src` and write the result to `dst` (runs in a worker process)"
     t0 = time.time()
@@ -70,17 +154,37 @@ def process(src, dst, execute):
     from execnb.nbio import read_nb, write_nb
     cfg = get_config()
     skip_flags = set(cfg.get('tst_flags', '').split()) | {'notest'}
+    import nbdev.showdoc
+    nbdev.showdoc.BasicMarkdownRenderer = _docs_renderer()  # `show_doc` looks its default renderer up at each call
     nb = read_nb(src)
-    execute_all = execute and not has_outputs(nb)
-    _procs_class(execute_all, skip_flags)()(nb)
+    committed = has_outputs(nb)
+    execute_all = execute and not committed
+    proc = _procs_class(execute_all, skip_flags)().nb_proc(nb)
+    proc.process()
+    # figures of the cells left on the page (nbdev drops `#| hide` cells, and their outputs with them)
+    per_cell = next((p.figures['cells'] for p in proc.procs if hasattr(p, 'figures')), [])
+    kept = {id(c) for c in nb.cells}
+    made = sum(n for c, n in per_cell if id(c) in kept)
     write_nb(nb, dst)
     to_plain(dst, cfg)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    (fig_dir / f'{dst.stem}.json').write_text(json.dumps(
+        {'executed': execute_all, 'committed_outputs': committed, 'figures_made': made if execute_all else None}))
     return f'{src.name}: {"executed" if execute_all else "outputs as committed"}, {time.time() - t0:.0f} s'
 
 
 _re_fence = re.compile(r'^:::.*$', re.MULTILINE)          # Quarto fenced divs (nbdev boxes exported source in them)
 # Quarto attribute blocks: `## Title {#id .class}`, `[source](url){target="_blank" style="..."}`
 _re_attrs = re.compile(r'(?<=\S)[ \t]*\{(?:[#.][^}\n]*|[\w-]+=[^}\n]*)\}')
+
+
+def code_in_headings(md):
+    """`name` -> <code>name</code> in headings: mkdocs-jupyter deletes every `...` span before it builds the table of
+    contents, so "One call: `a` and `b`" lists as "One call: and" and links to an id the heading does not have"""
+    import html
+    def fix(m): return re.sub(r'`([^`\n]+)`', lambda c: f'<code>{html.escape(c[1], quote=False)}</code>', m[0])
+    parts = re.split(r'(^```.*?^```)', md, flags=re.M | re.S)  # a `# comment` in a fenced block is no heading
+    return ''.join(p if i % 2 else re.sub(r'^#{1,6}\s.*$', fix, p, flags=re.M) for i, p in enumerate(parts))
 
 
 def to_plain(path, cfg):
@@ -92,6 +196,11 @@ def to_plain(path, cfg):
     def local_links(s):
         s = re.sub(re.escape(site) + r'([\w.\-]+)\.html', lambda m: prefix + ('' if m[1] == 'index' else m[1] + '/'), s)
         return s
+    # nbdev's `[source](git_url/blob/branch/file#Ln)` beside each show_doc: to the real repository, or none
+    git, repo = cfg.git_url.rstrip('/'), repo_url(cfg)
+    def source_links(s):
+        if repo: return s.replace(git + '/', repo + '/')
+        return re.sub(r'\[source\]\(' + re.escape(git) + r'/[^)\s]*\)(\{[^}\n]*\})?\s*', '', s)
     cells = []
     for c in nb['cells']:
         src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
@@ -108,7 +217,7 @@ def to_plain(path, cfg):
             if not src.strip(): continue
             # nbdev links names in the title too: a page title links to nothing
             src = re.sub(r'^#\s.*$', lambda m: re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', m[0]), src, count=1, flags=re.M)
-            c['source'] = local_links(src)
+            c['source'] = local_links(code_in_headings(src))
         else:
             lines = src.splitlines()
             dirs = {l.replace(' ', '') for l in lines if l.startswith('#|')}
@@ -122,7 +231,7 @@ def to_plain(path, cfg):
                 md = o.get('data', {}).get('text/markdown')
                 if md is not None:
                     md = ''.join(md) if isinstance(md, list) else md
-                    o['data']['text/markdown'] = local_links(_re_attrs.sub('', _re_fence.sub('', md)))
+                    o['data']['text/markdown'] = source_links(local_links(_re_attrs.sub('', _re_fence.sub('', md))))
             if not c['source'] and not c.get('outputs'): continue
         cells.append(c)
     nb['cells'] = cells
@@ -135,7 +244,7 @@ def title_of(path):
         if c['cell_type'] != 'markdown': continue
         src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
         m = re.search(r'^#\s+(\S.*?)\s*$', src, re.MULTILINE)
-        if m: return re.sub(r'[`*]', '', re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', m[1]))  # the nav shows plain text
+        if m: return re.sub(r'[`*]|</?code>', '', re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', m[1]))  # the nav: plain text
     return path.stem
 
 
@@ -146,7 +255,10 @@ def write_mkdocs_yml(pages, cfg):
         'site_name': cfg.get('title', cfg.lib_name),
         'site_description': cfg.get('description', ''),
         'site_url': f"{cfg.doc_host.rstrip('/')}{cfg.doc_baseurl.rstrip('/')}/",
-        'repo_url': cfg.git_url,
+        # the footer says what a reader of the files needs to know: search (and folder links) need a web server
+        'copyright': 'Search works when the site is served over HTTP (<code>bash tools/docs.sh --serve</code>), '
+                     'not when its files are opened directly.',
+        'extra_css': ['extra.css'],
         'docs_dir': '.', 'site_dir': str(root / 'site'),
         'theme': {'name': 'material', 'font': False,  # no Google fonts: the site works offline
                   'features': ['navigation.sections', 'search.highlight', 'content.code.copy']},
@@ -156,17 +268,38 @@ def write_mkdocs_yml(pages, cfg):
         'markdown_extensions': ['admonition', 'tables'],
         'nav': nav,
     }
+    if repo_url(cfg): conf['repo_url'] = repo_url(cfg)  # the header's GitHub button; none for the placeholder
     (out_dir / 'mkdocs.yml').write_text(json.dumps(conf, indent=1))  # JSON is YAML
+    # signatures and code keep their lines (scrolling sideways) instead of wrapping mid-word
+    # (!important: the notebook CSS that mkdocs-jupyter inlines in each page comes later and sets pre-wrap, break-all)
+    css = ('.jupyter-wrapper .jp-RenderedMarkdown pre {white-space: pre !important; word-break: normal !important; '
+           'overflow-wrap: normal !important; overflow-x: auto}\n')
+    (out_dir / 'extra.css').write_text(css)
 
 
 _re_mathjax = re.compile(r'(<!-- Load mathjax -->\s*<script src=")[^"]*(">)')  # mkdocs-jupyter leaves src empty
 
 
+def unique_heading_ids(s):
+    """Give repeated headings the ids the table of contents links to: mkdocs-jupyter numbers a second "Tests" `tests_1`,
+    as Python-Markdown does, while nbconvert gives every "Tests" heading the id `tests`"""
+    toc, seen = set(re.findall(r'<a href="#([^"]+)" class="md-nav__link', s)), set()
+    def renumber(m):
+        i, k = m[3], 1
+        while f'{i}_{k}' in seen: k += 1
+        if i not in seen or f'{i}_{k}' not in toc: seen.add(i); return m[0]
+        seen.add(f'{i}_{k}')  # the heading and its own anchor link
+        return f'{m[1]}{i}_{k}{m[4]}' + m[5].replace(f'href="#{i}"', f'href="#{i}_{k}"') + m[6]
+    return re.sub(r'(<h([1-6])\b[^>]*\bid=")([^"]+)("[^>]*>)(.*?)(</h\2>)', renumber, s, flags=re.S)
+
+
 def finish_site(site):
-    "Point every page at the MathJax copied into `site/assets/mathjax` (page-relative, so it works under any base URL)"
+    """Point every page at the MathJax copied into `site/assets/mathjax` (page-relative, so it works under any base
+    URL); make repeated heading ids match the table of contents"""
     n = 0
     for f in site.rglob('*.html'):
         s = f.read_text()
+        if 'md-nav__link' in s: f.write_text(s := unique_heading_ids(s))
         if not _re_mathjax.search(s): continue
         rel = '../' * (len(f.relative_to(site).parts) - 1)
         f.write_text(_re_mathjax.sub(lambda m: f'{m[1]}{rel}assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe{m[2]}', s))
@@ -189,7 +322,8 @@ def main():
     from nbdev.doclinks import nbglob
     cfg = get_config()
     nbs = sorted(nbglob(cfg.nbs_path, func=Path), key=lambda p: (p.name != 'index.ipynb', str(p)))
-    if out_dir.exists(): shutil.rmtree(out_dir)
+    for d in (out_dir, fig_dir):
+        if d.exists(): shutil.rmtree(d)
     out_dir.mkdir(parents=True)
     t0 = time.time()
     def run(p):  # one fresh interpreter per notebook, as nbdev_test does
@@ -208,6 +342,8 @@ def main():
         sys.exit(str(e))
     ex.shutdown()
     write_mkdocs_yml([page_name(p) for p in nbs], cfg)
+    figs = {f.stem: json.loads(f.read_text()) for f in sorted(fig_dir.glob('*.json'))}
+    (root / '_proc' / 'figures.json').write_text(json.dumps(figs, indent=1))
     print(f'processed {len(nbs)} notebooks into {out_dir.relative_to(root)} in {time.time() - t0:.0f} s')
 
 

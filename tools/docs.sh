@@ -6,8 +6,8 @@
 #      navigation and search; MathJax is copied into the site (from the npm registry, once) so it works offline.
 # Usage: bash tools/docs.sh [--no-exec] [--test] [--serve]
 #   --no-exec  don't execute notebooks (quick look at layout; figures missing)
-#   --test     then open every page in headless Chromium (tests/test_docs_site.py)
-#   --serve    then serve site/ on http://localhost:8000
+#   --test     then open every page in headless Chromium (tests/test_docs_site.py: each page against its notebook)
+#   --serve    then serve site/ on http://127.0.0.1:8000 (this machine only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec_flag=() test=0 serve=0
@@ -40,4 +40,7 @@ cp -r $mj/fonts/HTML-CSS/TeX/woff $dst/fonts/HTML-CSS/TeX/ && cp -r $mj/localiza
 .venv/bin/python tools/docs.py --finish site
 echo "docs: site/ built in $(( $(date +%s) - start )) s ($(find site -name index.html | wc -l) pages)"
 if [ $test = 1 ]; then bash tools/test_docs.sh; fi
-if [ $serve = 1 ]; then echo "serving on http://localhost:8000 (Ctrl-C stops)"; cd site && exec ../.venv-docs/bin/python -m http.server 8000; fi
+if [ $serve = 1 ]; then  # this machine only: http.server alone listens on every interface
+  echo "serving on http://127.0.0.1:8000 (Ctrl-C stops)"
+  cd site && exec ../.venv-docs/bin/python -m http.server --bind 127.0.0.1 8000
+fi
