@@ -8,7 +8,10 @@ import inspect, json, math, os, re, shutil, signal, sys, time, tempfile, warning
 from pathlib import Path
 import torch
 from fastcore.script import call_parse
-from fastai.basics import *
+with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script, which torch deprecates
+    warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+    from fastai.basics import *
+from fastai.callback.progress import ProgressCallback
 from fastai.vision.core import PILImage
 from PIL import Image
 from fastai.data.transforms import get_image_files
@@ -16,7 +19,8 @@ from fastai.callback.fp16 import MixedPrecision
 
 # %% auto #0
 __all__ = ['REFERENCE', 'SAMPLE_RUN', 'POSITIVE_ADVICE', 'REFERENCE_TRAIN', 'OUTPUT_NAMES', 'RUNTIME_FLAGS', 'AUTHORS_FLAGS',
-           'UsageError', 'check_config', 'check_out_dir', 'save_outputs', 'draw_attention', 'dino_train', 'main']
+           'UsageError', 'PlainProgress', 'check_config', 'check_out_dir', 'save_outputs', 'draw_attention',
+           'dino_train', 'main']
 
 # %% ../nbs/20_cli.ipynb #96698d29
 from .data import dino_dls, sample_images_path
@@ -42,6 +46,13 @@ class UsageError(ValueError):
 
 def _die(msg, code=2):
     print(f"dino_train: error: {msg}", file=sys.stderr); sys.exit(code)
+
+class PlainProgress(Callback):
+    "fastai's epoch table as plain printed lines (no progress bars), for output that is not a terminal"
+    order = ProgressCallback.order
+    def before_fit(self): self.old, self.learn.logger = self.learn.logger, self._write; self._write(self.recorder.metric_names)
+    def _write(self, log): print('  '.join(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log), flush=True)
+    def after_fit(self): self.learn.logger = self.old
 
 def _warn(msg): print(f"dino_train: warning: {msg}", file=sys.stderr)
 
@@ -342,6 +353,8 @@ def _train(kwargs):
             freeze_last_layer=cfg['freeze_last_layer'], clip_grad=cfg['clip_grad'] or None,
             head_kwargs=dict(hidden_dim=cfg['hidden_dim'], bottleneck_dim=cfg['bottleneck_dim']),
             cbs=[CollapseMonitor()])
+        if not sys.stdout.isatty():  # a log file or a pipe: one plain line per epoch instead of redrawn bars
+            learn.remove_cb(ProgressCallback); learn.add_cb(PlainProgress())
         bb_bytes = sum(p.numel() * p.element_size() for p in learn.model.backbone('teacher').parameters())
         check_out_dir(out, run_id, need_bytes=checkpoint_bytes(learn) + bb_bytes)
         if (cfg['fp16'] or cfg['bf16']) and not torch.cuda.is_available():

@@ -8,7 +8,9 @@ import math, sys, warnings
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
-from fastai.basics import *
+with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script, which torch deprecates
+    warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+    from fastai.basics import *
 from fastai.callback.schedule import ParamScheduler, SchedLin, SchedCos, SchedNo
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.training import GradientAccumulation
