@@ -312,7 +312,7 @@ def lf(self:DINO, pred, *yb):
     tt = self._hyper('teacher_temp', self.warmup_teacher_temp)
     return dino_loss(s, t, self.dino_model.center, tt, self.student_temp, self.n_global)
 
-# %% ../../nbs/10_vision.dino.ipynb #e70848fe
+# %% ../../nbs/10_vision.dino.ipynb #a00f9b9e
 @patch
 def after_loss(self:DINO):
     "Sum the teacher outputs for the centre; stop on a non-finite loss"
@@ -326,6 +326,7 @@ def after_loss(self:DINO):
     self.out_sum = s if self.out_sum is None else self.out_sum + s
     self.out_n = n if self.out_n is None else self.out_n + n
 
+# %% ../../nbs/10_vision.dino.ipynb #27b60925
 @patch
 def check_finite(self:DINO):
     "Stop before the step if the loss is not finite (reads the loss back to the host once per step)"
@@ -353,7 +354,7 @@ def before_step(self:DINO):
     if self.epoch < self.freeze_last_layer:
         for p in self.last_layer: p.grad = None
 
-# %% ../../nbs/10_vision.dino.ipynb #bb915f27
+# %% ../../nbs/10_vision.dino.ipynb #b1f632d5
 @patch
 def after_step(self:DINO):
     "Update the centre with the step's teacher outputs, then the teacher by EMA if the student moved"
@@ -363,14 +364,16 @@ def after_step(self:DINO):
     self.out_sum = self.out_n = None
     if self.stepped: self.ema_teacher()
 
+# %% ../../nbs/10_vision.dino.ipynb #6dcb7034
 @patch
-@torch.no_grad()
 def ema_teacher(self:DINO):
     "teacher = m * teacher + (1 - m) * student, fused over all parameters"
     mom = float(self._hyper('momentum_teacher', self.momentum_teacher))
-    torch._foreach_mul_(self.t_params, mom)
-    torch._foreach_add_(self.t_params, self.s_params, alpha=1 - mom)  # no_grad: no detached copies needed
+    with torch.no_grad():  # inside, not a decorator: `@patch` would name the decorator's wrapper on the docs page
+        torch._foreach_mul_(self.t_params, mom)
+        torch._foreach_add_(self.t_params, self.s_params, alpha=1 - mom)  # no_grad: no detached copies needed
 
+# %% ../../nbs/10_vision.dino.ipynb #4e2264cc
 @patch
 def after_fit(self:DINO):
     "Drop the teacher sums of an unfinished step"
