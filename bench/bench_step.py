@@ -55,7 +55,7 @@ def ref_ema(t_params, s_params, m):
 
 def our_clip(params, clip):
     "DINO.before_step's clipping, called on a stand-in for the callback"
-    cb = types.SimpleNamespace(s_params=params, clip_grad=clip, epoch=10, freeze_last_layer=0, last_layer=[])
+    cb = types.SimpleNamespace(s_params=params, clip_grad=clip, epoch=10, freeze_last_layer=0, last_layer=[], opt=None)
     DINO.before_step(cb)
 
 def our_ema(t_params, s_params, m):
