@@ -13,7 +13,6 @@ with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script
     from fastai.basics import *
 from fastai.callback.progress import ProgressCallback
 from fastai.vision.core import PILImage
-from PIL import Image
 from fastai.data.transforms import get_image_files
 from fastai.callback.fp16 import MixedPrecision
 
@@ -31,6 +30,7 @@ from .monitor import CollapseMonitor
 from .optimizer import LARS
 from .distributed import *
 from .attention import vit_attention, find_vit
+from .evaluation import ResizeCenterCrop
 
 # %% ../nbs/20_cli.ipynb #abd244de
 REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, max_size=448, lr=0.0005,
@@ -185,18 +185,11 @@ def draw_attention(learn:Learner, out:Path, imgs) -> Path|None:
     vit_attention(learn.model, imgs, save=Path(out)/'attention.png')
     return Path(out)/'attention.png'
 
-def _centre_square(im, side):
-    "The centred square of `im` with its shorter side resized to `side` (bicubic): no squishing"
-    w, h = im.size; t = side / min(w, h)
-    im = im.resize((max(side, round(w * t)), max(side, round(h * t))), Image.BICUBIC)
-    l, u = (im.size[0] - side) // 2, (im.size[1] - side) // 2
-    return im.crop((l, u, l + side, u + side))
-
 def _attention_images(dls, n:int, side:int):
     "Up to `n` images the data loader kept (files it skipped are not in its items), resized to `side`, in [0, 1]"
     imgs = []
     for f in list(getattr(dls.train_ds, 'items', []))[:4 * n]:
-        try: im = _centre_square(PILImage.create(f).convert('RGB'), side)
+        try: im = ResizeCenterCrop(side, side)(PILImage.create(f))  # RGB, a centred square, not squished
         except Exception: continue
         imgs.append(torch.from_numpy(np.array(im)).permute(2, 0, 1))
         if len(imgs) == n: break
