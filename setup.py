@@ -27,7 +27,9 @@ setuptools.setup(
                  'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg.get('repo_url') or None,
-    packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']),
+    # package_dir {'': '.'}: an editable install is a plain .pth entry for the repository root, which setuptools makes
+    # silently (its import-finder strategy prints a warning box on every `pip install -e .`)
+    packages=setuptools.find_packages(include=['self_supervised', 'self_supervised.*']), package_dir={'': '.'},
     include_package_data=True, install_requires=requirements,
     extras_require={'dev': dev_requirements, 'onnx': onnx_requirements},
     python_requires='>=' + min_python,

@@ -4,33 +4,19 @@
 
 # %% ../nbs/20_cli.ipynb #c2f45752
 from __future__ import annotations
-import inspect, json, math, os, re, shutil, signal, sys, time, tempfile, warnings
+import inspect, json, math, os, re, shutil, signal, sys, time, warnings
 from pathlib import Path
-import torch
+from typing import TYPE_CHECKING
 from fastcore.script import call_parse
-with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script, which torch deprecates
-    warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
-    from fastai.basics import *
-from fastai.callback.progress import ProgressCallback
-from fastai.vision.core import PILImage
-from fastai.data.transforms import get_image_files
-from fastai.callback.fp16 import MixedPrecision
+if TYPE_CHECKING:
+    from fastai.learner import Learner
+    from self_supervised.checkpoint import SaveCheckpoint
+# torch, fastai and the rest of the package are imported inside the functions that use them: `dino_train --help`
+# and a bad flag answer in a fraction of a second instead of after seconds of imports
 
 # %% auto #0
 __all__ = ['REFERENCE', 'SAMPLE_RUN', 'POSITIVE_ADVICE', 'REFERENCE_TRAIN', 'OUTPUT_NAMES', 'RUNTIME_FLAGS', 'AUTHORS_FLAGS',
-           'UsageError', 'PlainProgress', 'check_config', 'check_out_dir', 'save_outputs', 'draw_attention',
-           'dino_train', 'main']
-
-# %% ../nbs/20_cli.ipynb #96698d29
-from .data import dino_dls, sample_images_path
-from .vision.dino import dino_learner
-from .checkpoint import (save_checkpoint, export_backbone, SaveCheckpoint, atomic_save, read_checkpoint,
-                                       checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt, NoSpaceError, SaveError)
-from .monitor import CollapseMonitor
-from .optimizer import LARS
-from .distributed import *
-from .attention import vit_attention, find_vit
-from .evaluation import ResizeCenterCrop
+           'UsageError', 'check_config', 'check_out_dir', 'save_outputs', 'draw_attention', 'dino_train', 'main']
 
 # %% ../nbs/20_cli.ipynb #abd244de
 REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, max_size=448, lr=0.0005,
@@ -46,13 +32,6 @@ class UsageError(ValueError):
 
 def _die(msg, code=2):
     print(f"dino_train: error: {msg}", file=sys.stderr); sys.exit(code)
-
-class PlainProgress(Callback):
-    "fastai's epoch table as plain printed lines (no progress bars), for output that is not a terminal"
-    order = ProgressCallback.order
-    def before_fit(self): self.old, self.learn.logger = self.learn.logger, self._write; self._write(self.recorder.metric_names)
-    def _write(self, log): print('  '.join(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log), flush=True)
-    def after_fit(self): self.learn.logger = self.old
 
 def _warn(msg): print(f"dino_train: warning: {msg}", file=sys.stderr)
 
@@ -168,6 +147,7 @@ def check_out_dir(out, run_id:str|None=None, need_bytes:int=0, create:bool=True)
 # %% ../nbs/20_cli.ipynb #1d7874ed
 def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None, saver:SaveCheckpoint|None=None):
     "Write teacher backbone (safetensors), metrics JSON, final checkpoint and attention picture into `out`; return paths"
+    from self_supervised.checkpoint import export_backbone, atomic_save, save_checkpoint
     out = Path(out)
     bb = export_backbone(learn, out/'teacher_backbone.safetensors')
     js = atomic_save(json.dumps(metrics, indent=2), out/'metrics.json', save=lambda o,p: Path(p).write_text(o))
@@ -179,6 +159,7 @@ def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None, saver:Sav
 
 def draw_attention(learn:Learner, out:Path, imgs) -> Path|None:
     "Save the teacher's last-layer attention on `imgs` to `out/attention.png` (None for a convnet: no attention)"
+    from self_supervised.attention import vit_attention, find_vit
     try: find_vit(learn.model)
     except TypeError: return None
     import matplotlib; matplotlib.use('Agg')
@@ -187,6 +168,9 @@ def draw_attention(learn:Learner, out:Path, imgs) -> Path|None:
 
 def _attention_images(dls, n:int, side:int):
     "Up to `n` images the data loader kept (files it skipped are not in its items), resized to `side`, in [0, 1]"
+    import numpy as np, torch
+    from fastai.vision.core import PILImage
+    from self_supervised.evaluation import ResizeCenterCrop
     imgs = []
     for f in list(getattr(dls.train_ds, 'items', []))[:4 * n]:
         try: im = ResizeCenterCrop(side, side)(PILImage.create(f))  # RGB, a centred square, not squished
@@ -274,6 +258,7 @@ def _build_config(kwargs):
         _warn(f"--size {kwargs['size']} now bounds each photo's shorter side, aspect ratio kept (photos are no longer "
               f"squished to a square): the same as --max_size {kwargs['size']}")
         kwargs = {**kwargs, 'max_size': kwargs['size'], 'size': None}
+    from self_supervised.checkpoint import read_checkpoint
     given, ck, resume = _given(kwargs), None, kwargs['resume']
     if resume is not None:
         try: ck = read_checkpoint(resume)
@@ -295,12 +280,16 @@ def _build_config(kwargs):
     return cfg, ck
 
 def _optimizer(name):
+    from functools import partial
+    from fastai.optimizer import SGD
+    from self_supervised.optimizer import LARS
     if name == 'sgd': return partial(SGD, mom=0.9, decouple_wd=False)   # torch's SGD, as the authors use it
     if name == 'lars': return LARS
     return None                                                           # dino_learner's AdamW
 
 def _os_error(e):
     "One line for an OSError: ours are one line already; the system's without their '[Errno N]' prefix"
+    from self_supervised.checkpoint import SaveError
     if isinstance(e, SaveError) or not e.strerror: return str(e).splitlines()[0]
     return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
 
@@ -311,6 +300,17 @@ def _advice_flags(msg):
     return re.sub(r'\b(teacher_temp|momentum_teacher|out_dim|clip_grad|lr)=', r'--\1 ', msg)
 
 def _train(kwargs):
+    import numpy as np, torch
+    with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script, which torch deprecates
+        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+        from fastai.basics import set_seed, num_distrib, rank_distrib
+    from fastai.callback.progress import ProgressCallback
+    from self_supervised.data import dino_dls, sample_images_path
+    from self_supervised.vision.dino import dino_learner
+    from self_supervised.checkpoint import (SaveCheckpoint, atomic_save, read_checkpoint, checkpoint_bytes,
+                                            checkpoint_run_id, SaveOnInterrupt, NoSpaceError)
+    from self_supervised.monitor import CollapseMonitor, PlainProgress
+    import self_supervised.distributed  # adds Learner.dino_distrib_ctx
     try:
         cfg, ck = _build_config(kwargs)
         if cfg['data'] is not None:

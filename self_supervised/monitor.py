@@ -10,9 +10,10 @@ import torch, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr, patch
 from fastai.callback.core import Callback
+from fastai.callback.progress import ProgressCallback
 
 # %% auto #0
-__all__ = ['collapse_stats', 'CollapseMonitor']
+__all__ = ['collapse_stats', 'CollapseMonitor', 'PlainProgress']
 
 # %% ../nbs/31_monitor.ipynb #d05f1d14
 def _entropy(p:Tensor) -> Tensor:
@@ -172,3 +173,13 @@ def plot(self:CollapseMonitor, per_batch:bool|None=None, save=None):
     fig.tight_layout()
     if save is not None: fig.savefig(save, dpi=100)
     return fig
+
+# %% ../nbs/31_monitor.ipynb #92b65ff4
+class PlainProgress(Callback):
+    "fastai's epoch table as plain printed lines (no progress bars), for output that is not a terminal"
+    order = ProgressCallback.order
+    def before_fit(self):
+        self.old, self.learn.logger = self.learn.logger, self._write
+        self._write(self.recorder.metric_names)
+    def _write(self, log): print('  '.join(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log), flush=True)
+    def after_fit(self): self.learn.logger = self.old
