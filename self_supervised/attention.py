@@ -10,6 +10,7 @@ __all__ = ['imagenet_mean', 'imagenet_std', 'find_vit', 'crop_to_patches', 'get_
 import math, torch, torch.nn.functional as F
 from pathlib import Path
 from torch import nn, Tensor
+from fastcore.meta import delegates
 
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
@@ -160,6 +161,7 @@ def show_attention(imgs:Tensor, maps:Tensor, t:float|None=0.6, heads=None, save:
 # %% ../nbs/32_attention.ipynb #2d99136c
 imagenet_mean, imagenet_std = IMAGENET_MEAN, IMAGENET_STD  # the statistics the augmentation pipelines normalise with
 
+@delegates(show_attention)
 def vit_attention(model:nn.Module, imgs:Tensor, t:float|None=0.6, mean=imagenet_mean, std=imagenet_std, show:bool=True,
                   **kwargs):
     "Attention maps (B, heads, h, w) of `model`'s ViT for images in [0, 1]; draws them (and saves with `save=`) when `show`"

@@ -14,7 +14,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import kornia.augmentation as K
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, patch
 
 # %% ../nbs/01_augmentations.ipynb #99b2d130
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -318,3 +318,29 @@ def show_crops(crops, n_images=4, mean=IMAGENET_MEAN, std=IMAGENET_STD, names=No
             ax.set_anchor('N'); ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(names[c], fontsize=8)
     return fig
+
+# %% ../nbs/01_augmentations.ipynb #6d1f6646
+class _Step(nn.Module):
+    "A plain function of a crop batch as a pipeline step"
+    def __init__(self, f): super().__init__(); self.f = f
+    def forward(self, x): return self.f(x)
+    def extra_repr(self): return getattr(self.f, '__name__', repr(self.f))
+
+@patch
+def add_step(self:DINOCropPipeline, name:str, step, before:str|None='normalize'):
+    "Insert `step` (a module or function: crops (N,3,s,s) in [0,1] -> same shape) as `name`, before the step `before`"
+    names = list(self._modules)
+    if not callable(step):
+        raise TypeError(f"step is a {type(step).__name__}: pass an nn.Module (e.g. a Kornia augmentation) or a function "
+                        "of a crop batch")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name={name!r} must be a Python identifier, e.g. 'rotate'")
+    if name in names: raise ValueError(f"this pipeline already has a step {name!r} (its steps: {names}): pick another name")
+    if before is not None and before not in names[1:]:
+        raise ValueError(f"before={before!r} must name a step after 'crop', one of {names[1:]} (or None: at the end)")
+    mods = list(self._modules.items())
+    step = step if isinstance(step, nn.Module) else _Step(step)
+    mods.insert(len(mods) if before is None else names.index(before), (name, step))
+    self._modules.clear()  # nn.Sequential runs its steps in the order of this dict
+    for k, m in mods: self.add_module(k, m)
+    return self

@@ -127,7 +127,7 @@ def load_photo(fn, max_size=None) -> torch.Tensor:
         tw, th = max(1, round(w * t)), max(1, round(h * t))
         if t < 1 and im.format == 'JPEG': im.draft('RGB', (tw, th))  # decode at 1/2, 1/4 or 1/8 size, still >= target
         im = _to_rgb8(im)
-        if im.size != (tw, th): im = im.resize((tw, th), Image.LANCZOS)  # PIL's antialiased bicubic
+        if im.size != (tw, th): im = im.resize((tw, th), Image.LANCZOS)  # flatter passband than bicubic: the crop's resize keeps the detail
         return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
 
 # %% ../nbs/04_data.ipynb #c8ee4265

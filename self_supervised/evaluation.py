@@ -22,6 +22,7 @@ __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCr
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
 from fastcore.foundation import L
+from fastcore.meta import delegates
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.load import DataLoader as FaDataLoader
@@ -302,10 +303,12 @@ def knn_accuracy(train_feats:Tensor, train_labels:Tensor, test_feats:Tensor, tes
     return {k: dict(top1=100 * top1[i].item() / n, top5=100 * top5[i].item() / n if num_classes > 5 else None)
             for i, k in enumerate(ks)}
 
+@delegates(extract_features)
 def knn_eval(model, dls:DataLoaders, ks=(10, 20, 100, 200), which:str='teacher', mode:str='cls', T:float=0.07,
              **kwargs) -> dict:
     "k-NN accuracy (%) of `which` backbone of `model`: `dls.valid` images classified by their neighbours in `dls.train`"
-    (xt, yt), (xv, yv) = extract_features(model, dls.train, which, mode, **kwargs), extract_features(model, dls.valid, which, mode, **kwargs)
+    xt, yt = extract_features(model, dls.train, which, mode, **kwargs)
+    xv, yv = extract_features(model, dls.valid, which, mode, **kwargs)
     return knn_accuracy(xt, yt, xv, yv, ks=ks, T=T, num_classes=len(dls.vocab) if hasattr(dls, 'vocab') else None)
 
 # %% ../nbs/30_evaluation.ipynb #24a6cd7d

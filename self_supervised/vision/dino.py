@@ -380,11 +380,12 @@ def after_fit(self:DINO):
     self.out_sum = self.out_n = None
 
 # %% ../../nbs/10_vision.dino.ipynb #d5d01cc0
+@delegates(DINO, but=['n_global'])
 def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int=16, pretrained:bool=False,
                  out_dim:int=65536, use_bn_in_head:bool=False, norm_last_layer:bool=True, drop_path_rate:float=0.1,
                  local_crops_number:int=8, global_crops_scale=(0.4, 1.), local_crops_scale=(0.05, 0.4),
                  global_crop_size:int=224, local_crop_size:int=96, opt_func=None, cbs=None, aug_kwargs:dict|None=None,
-                 encoder_kwargs:dict|None=None, head_kwargs:dict|None=None, **dino_kwargs) -> Learner:
+                 encoder_kwargs:dict|None=None, head_kwargs:dict|None=None, **kwargs) -> Learner:
     "A fastai `Learner` that pretrains `arch` with DINO, with the reference's defaults"
     if local_crops_number < 0: raise ValueError(f"local_crops_number={local_crops_number} must be >= 0")
     for n,v in (('out_dim', out_dim), ('global_crop_size', global_crop_size), ('local_crop_size', local_crop_size)):
@@ -409,10 +410,11 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
                          "on the photos' shorter side), so every crop would be enlarged: build them with a larger "
                          f"max_size (e.g. dino_dls(..., max_size={2 * global_crop_size})) or lower global_crop_size")
     opt_func = ifnone(opt_func, partial(ForeachAdam, mom=0.9, sqr_mom=0.999, eps=1e-8))
-    return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **dino_kwargs)] + L(cbs))
+    return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **kwargs)] + L(cbs))
 
 # %% ../../nbs/10_vision.dino.ipynb #06d4e0ad
 @patch
+@delegates(Learner.fit)
 def fit_dino(self:Learner, n_epoch:int, lr:float|None=None, min_lr:float=1e-6, warmup_epochs:int=10,
              cbs=None, **kwargs):
     "Train with the reference's lr schedule: warm-up to `lr` (default 0.0005 * total batch / 256), then cosine to `min_lr`"
