@@ -90,7 +90,8 @@ def cls_attention_maps(model:nn.Module, x:Tensor) -> Tensor:
 # %% ../nbs/32_attention.ipynb #ebd61445
 def threshold_mask(attn:Tensor, t:float=0.6) -> Tensor:
     "Boolean mask of the smallest set of patches holding a fraction `t` of each map's attention mass (last 2 dims)"
-    if not 0 <= t <= 1: raise ValueError(f"t={t} must be a fraction of the attention mass in [0, 1] (the paper uses 0.6)")
+    if not 0 <= t <= 1:
+        raise ValueError(f"t={t} must be a fraction of the attention mass in [0, 1] (the paper uses 0.6)")
     if attn.ndim < 2: raise ValueError(f"Expected maps (..., h, w), got shape {tuple(attn.shape)}")
     flat = attn.flatten(-2).float()
     vals, idx = flat.sort(-1, descending=True)
@@ -126,19 +127,21 @@ def _to_hwc(img):
 
 def show_attention(imgs:Tensor, maps:Tensor, t:float|None=0.6, heads=None, save:str|Path|None=None,
                    cmap:str='inferno', size:float=2.):
-    "Per-head heat maps and threshold-mask overlays of `maps` (B, heads, h, w) on display images `imgs` (B, 3, H, W) in [0, 1]"
+    ("Per-head heat maps and threshold-mask overlays of `maps` (B, "
+     "heads, h, w) on display images `imgs` (B, 3, H, W) in [0, 1]")
     import matplotlib.pyplot as plt
     if imgs.ndim == 3: imgs = imgs[None]
     if maps.ndim == 3: maps = maps[None]
     if len(imgs) != len(maps): raise ValueError(f"{len(imgs)} images but {len(maps)} sets of maps: pass one per image")
     heads = list(range(maps.shape[1])) if heads is None else list(heads)
     ph, pw = imgs.shape[-2] // maps.shape[-2], imgs.shape[-1] // maps.shape[-1]
-    if ph < 1 or pw < 1: raise ValueError("The images are smaller than the maps: pass the images the maps were computed on")
+    if ph < 1 or pw < 1:
+        raise ValueError("The images are smaller than the maps: pass the images the maps were computed on")
     imgs = imgs[..., :maps.shape[-2] * ph, :maps.shape[-1] * pw]  # the crop that the maps cover
     up = maps.float().repeat_interleave(ph, -2).repeat_interleave(pw, -1)
     rows = 2 if t is not None else 1
-    fig, axs = plt.subplots(rows * len(imgs), len(heads) + 1, figsize=(size * (len(heads) + 1), size * rows * len(imgs)),
-                            squeeze=False)
+    fig, axs = plt.subplots(rows * len(imgs), len(heads) + 1,
+                            figsize=(size * (len(heads) + 1), size * rows * len(imgs)), squeeze=False)
     for b in range(len(imgs)):
         im = _to_hwc(imgs[b])
         for r in range(rows):
@@ -164,7 +167,8 @@ imagenet_mean, imagenet_std = IMAGENET_MEAN, IMAGENET_STD  # the statistics the 
 @delegates(show_attention)
 def vit_attention(model:nn.Module, imgs:Tensor, t:float|None=0.6, mean=imagenet_mean, std=imagenet_std, show:bool=True,
                   **kwargs):
-    "Attention maps (B, heads, h, w) of `model`'s ViT for images in [0, 1]; draws them (and saves with `save=`) when `show`"
+    ("Attention maps (B, heads, h, w) of `model`'s ViT for images "
+     "in [0, 1]; draws them (and saves with `save=`) when `show`")
     if not isinstance(imgs, Tensor):
         raise TypeError(f"imgs is a {type(imgs).__name__}: pass a tensor (B, 3, H, W) or (3, H, W), e.g. "
                         "torch.stack(imgs) for a list of images of one size")

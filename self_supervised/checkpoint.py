@@ -110,19 +110,22 @@ def read_checkpoint(path:str|Path, map_location='cpu') -> dict:
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
         try: return load_file(str(path), device=str(map_location))
-        except Exception as e: raise CheckpointError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from None
+        except Exception as e:
+            raise CheckpointError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from None
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if 'Unsupported global' in str(e) or 'GLOBAL' in str(e):
-            raise CheckpointError(f"Refused to load {path}: it contains Python objects other than tensors and plain data, "
+            raise CheckpointError(f"Refused to load {path}: it contains Python objects other than tensors and plain "
+                                  "data, "
                 "and loading them could run code. Only if you trust the file, load it with "
-                f"torch.load(path, weights_only=False) and pass the resulting dict instead. (torch: {_unsafe(e)})") from None
+                "torch.load(path, weights_only=False) and pass the resulting dict instead. (torch: "
+                f"{_unsafe(e)})") from None
         raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is corrupt: {e}") from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is corrupt or truncated (an interrupted copy or save?): {str(e).splitlines()[0]}. "
-                              "Use an earlier checkpoint.") from None
+        raise CheckpointError(f"{path} is corrupt or truncated (an interrupted copy or save?): "
+                              f"{str(e).splitlines()[0]}. Use an earlier checkpoint.") from None
 
 # %% ../nbs/40_checkpoint.ipynb #d16497aa
 def _plain(o):
@@ -132,7 +135,8 @@ def _plain(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, dict): return {k: _plain(v) for k,v in o.items()}
     if isinstance(o, L): return [_plain(v) for v in o]  # fastai's hypers
-    if isinstance(o, (list, tuple)): return type(o)(_plain(v) for v in o) if not hasattr(o, '_fields') else tuple(_plain(v) for v in o)
+    if isinstance(o, (list, tuple)):
+        return type(o)(_plain(v) for v in o) if not hasattr(o, '_fields') else tuple(_plain(v) for v in o)
     return o
 
 def _rng_state(learn=None):
@@ -161,7 +165,8 @@ def _dino_cb(learn): return first(cb for cb in learn.cbs if isinstance(cb, DINO)
 
 def _model(o) -> DINOModel:
     m = _unwrap(getattr(o, 'model', o))
-    if not isinstance(m, DINOModel): raise TypeError(f"Expected a Learner with a DINOModel or a DINOModel, got {type(m).__name__}")
+    if not isinstance(m, DINOModel):
+        raise TypeError(f"Expected a Learner with a DINOModel or a DINOModel, got {type(m).__name__}")
     return m
 
 def checkpoint_state(learn:Learner, epoch:int|None=None, **extra) -> dict:
@@ -223,8 +228,11 @@ def _diff_keys(sd:dict, target:dict, what:str) -> str|None:
                           + (f' ... ({len(shapes)} in all)' if len(shapes) > 6 else ''))
     if missing: msg.append(f"  missing in the file: {_few(missing)}")
     if unexpected: msg.append(f"  not in the model: {_few(unexpected)}")
-    if any('last_layer' in k or k == 'center' for k,*_ in shapes): msg.append("  -> the head's out_dim (K) differs: build the model with the file's out_dim")
-    elif shapes or missing or unexpected: msg.append("  -> it was saved from another architecture (depth, width, patch size or head): build the same model")
+    if any('last_layer' in k or k == 'center' for k,*_ in shapes):
+        msg.append("  -> the head's out_dim (K) differs: build the model with the file's out_dim")
+    elif shapes or missing or unexpected:
+        msg.append("  -> it was saved from another architecture (depth, width, patch size or head): build the same "
+                   "model")
     return '\n'.join(msg)
 
 def _load_into(module:nn.Module, sd:dict, what:str):
@@ -233,11 +241,13 @@ def _load_into(module:nn.Module, sd:dict, what:str):
     module.load_state_dict(sd)
 
 def _compat_keys(sd, module):
-    "Rename old weight-norm keys (`weight_g`/`weight_v`) as `load_state_dict`'s compatibility hook will, for comparison only"
+    ("Rename old weight-norm keys (`weight_g`/`weight_v`) as "
+     "`load_state_dict`'s compatibility hook will, for comparison only")
     tgt = module.state_dict()
     out = {}
     for k,v in sd.items():
-        for old,new in (('weight_g', 'parametrizations.weight.original0'), ('weight_v', 'parametrizations.weight.original1')):
+        for old,new in (('weight_g', 'parametrizations.weight.original0'),
+                        ('weight_v', 'parametrizations.weight.original1')):
             if k.endswith(old) and k[:-len(old)] + new in tgt: k = k[:-len(old)] + new
         out[k] = v
     return out
@@ -250,16 +260,20 @@ class _ResumeState(Callback):
     def before_fit(self):
         ck = self.ck
         if ck.get('n_epoch') not in (None, self.n_epoch):
-            warnings.warn(f"The checkpoint comes from a run of {ck['n_epoch']} epochs, this fit has {self.n_epoch}: the lr, "
+            warnings.warn(f"The checkpoint comes from a run of {ck['n_epoch']} epochs, this fit has {self.n_epoch}: "
+                          "the lr, "
                           "weight-decay, teacher-momentum and temperature schedules differ from the interrupted run's.")
         if ck.get('n_iter') not in (None, len(self.dls.train)):
-            warnings.warn(f"The checkpoint's epochs had {ck['n_iter']} iterations, this run's have {len(self.dls.train)}: "
-                          "the schedules differ from the interrupted run's (same bs, epoch_len and number of processes?).")
+            warnings.warn(f"The checkpoint's epochs had {ck['n_iter']} iterations, this run's have "
+                          f"{len(self.dls.train)}: "
+                          "the schedules differ from the interrupted run's (same bs, epoch_len and number of "
+                          "processes?).")
     def before_train(self):
         ck = self.ck
         if ck.get('rng') is not None: _set_rng_state(ck['rng'], self.learn)
         scaler = getattr(self.learn, 'scaler', None)
-        if ck.get('fp16_scaler') is not None and scaler is not None and scaler.is_enabled(): scaler.load_state_dict(ck['fp16_scaler'])
+        if ck.get('fp16_scaler') is not None and scaler is not None and scaler.is_enabled():
+            scaler.load_state_dict(ck['fp16_scaler'])
         r = ck.get('recorder'); rec = getattr(self.learn, 'recorder', None)
         if r is not None and rec is not None and hasattr(rec, 'smooth_loss'):
             rec.smooth_loss.count,rec.smooth_loss.val = r['smooth_count'],r['smooth_val']
@@ -271,20 +285,23 @@ class _ResumeState(Callback):
 # %% ../nbs/40_checkpoint.ipynb #6196d33c
 @patch
 def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng:bool=True) -> int:
-    "Load a checkpoint written by `save_checkpoint`/`SaveCheckpoint` into this DINO Learner; returns the epoch to start from"
+    ("Load a checkpoint written by `save_checkpoint`/`SaveCheckpoint` "
+     "into this DINO Learner; returns the epoch to start from")
     ck = read_checkpoint(path) if not isinstance(path, dict) else path
     if 'student' not in ck or 'teacher' not in ck:
-        raise CheckpointError(f"{path} is not a training checkpoint (no 'student'/'teacher'): for backbone-only weights "
-                              "use load_dino_weights")
+        raise CheckpointError(f"{path} is not a training checkpoint (no 'student'/'teacher'): for backbone-only "
+                              "weights use load_dino_weights")
     if ck.get('format') != 'self_supervised.dino/1':
         raise CheckpointError(f"{path} is not one of our checkpoints (the authors' layout?): load its weights with "
-                              "load_dino_weights(learn.model, path); its optimizer state is torch's and cannot be resumed")
+                              "load_dino_weights(learn.model, path); its optimizer state is torch's and cannot be "
+                              "resumed")
     m = _model(self)
     _load_into(_unwrap(m.student), ck['student'], 'student in the checkpoint')
     _load_into(_unwrap(m.teacher), ck['teacher'], 'teacher in the checkpoint')
     c = ck['dino_loss']['center']
     if c.shape != m.center.shape:
-        raise CheckpointError(f"The checkpoint's centre has shape {tuple(c.shape)}, the model's {tuple(m.center.shape)}: "
+        raise CheckpointError(f"The checkpoint's centre has shape {tuple(c.shape)}, the model's "
+                              f"{tuple(m.center.shape)}: "
                               "the head's out_dim (K) differs: build the model with the file's out_dim")
     with torch.no_grad(): m.center.copy_(c)
     if with_opt and ck.get('optimizer') is not None:
@@ -316,7 +333,8 @@ class SaveCheckpoint(Callback):
     def __init__(self, every:int=1, keep_last:int|None=3, fname:str='checkpoint', path:str|Path|None=None,
                  on_error:str='raise', at_end:bool=True, run_id:str|None=None, extra:dict|None=None):
         if every < 1: raise ValueError(f"every={every}: save every 1 or more epochs")
-        if keep_last is not None and keep_last < 1: raise ValueError(f"keep_last={keep_last}: keep at least 1 (None keeps all)")
+        if keep_last is not None and keep_last < 1:
+            raise ValueError(f"keep_last={keep_last}: keep at least 1 (None keeps all)")
         if on_error not in ('raise', 'warn'): raise ValueError("on_error must be 'raise' or 'warn'")
         store_attr()
         self.written = []
@@ -456,7 +474,8 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
                 head = net[-1] if isinstance(net, nn.Sequential) else None
                 if head is not None and hd: _load_into(head, hd, f'{part} head in {name}')
                 elif strict: raise CheckpointError(f"{name} has no {part} head, or the model's {part} is not "
-                                                   "nn.Sequential(backbone, head): pass strict=False to load backbones only")
+                                                   "nn.Sequential(backbone, head): pass strict=False to load backbones "
+                                                   "only")
             c = (sd.get('dino_loss') or {}).get('center')
             if c is not None:
                 if c.shape != model.center.shape:

@@ -33,7 +33,8 @@ from .attention import vit_attention, find_vit
 from .evaluation import ResizeCenterCrop
 
 # %% ../nbs/20_cli.ipynb #abd244de
-REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, max_size=448, lr=0.0005,
+REFERENCE = dict(arch='vit_small', patch_size=16, out_dim=65536, bs=64, epochs=100, warmup_epochs=10, max_size=448,
+                 lr=0.0005,
                  global_crop_size=224, local_crop_size=96, local_crops_number=8, epoch_len=None, hidden_dim=2048,
                  bottleneck_dim=256)
 SAMPLE_RUN = dict(arch='vit_tiny', patch_size=8, out_dim=1024, bs=16, epochs=6, warmup_epochs=1, max_size=64, lr=0.008,
@@ -50,7 +51,8 @@ def _die(msg, code=2):
 class PlainProgress(Callback):
     "fastai's epoch table as plain printed lines (no progress bars), for output that is not a terminal"
     order = ProgressCallback.order
-    def before_fit(self): self.old, self.learn.logger = self.learn.logger, self._write; self._write(self.recorder.metric_names)
+    def before_fit(self):
+        self.old, self.learn.logger = self.learn.logger, self._write; self._write(self.recorder.metric_names)
     def _write(self, log): print('  '.join(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log), flush=True)
     def after_fit(self): self.learn.logger = self.old
 
@@ -167,7 +169,8 @@ def check_out_dir(out, run_id:str|None=None, need_bytes:int=0, create:bool=True)
 
 # %% ../nbs/20_cli.ipynb #1d7874ed
 def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None, saver:SaveCheckpoint|None=None):
-    "Write teacher backbone (safetensors), metrics JSON, final checkpoint and attention picture into `out`; return paths"
+    ("Write teacher backbone (safetensors), metrics JSON, final "
+     "checkpoint and attention picture into `out`; return paths")
     out = Path(out)
     bb = export_backbone(learn, out/'teacher_backbone.safetensors')
     js = atomic_save(json.dumps(metrics, indent=2), out/'metrics.json', save=lambda o,p: Path(p).write_text(o))
@@ -291,7 +294,8 @@ def _build_config(kwargs):
         cfg = {**kwargs, **preset, **{k: v for k,v in kwargs.items() if k in preset and v is not None}}
         if kwargs['warmup_epochs'] is None and cfg['warmup_epochs'] >= cfg['epochs'] >= 1:
             cfg['warmup_epochs'] = cfg['epochs'] // 10
-            print(f"--epochs {cfg['epochs']} is not longer than the default warm-up: warming up over {cfg['warmup_epochs']} epoch(s)")
+            print(f"--epochs {cfg['epochs']} is not longer than the default warm-up: warming up over "
+                  f"{cfg['warmup_epochs']} epoch(s)")
     return cfg, ck
 
 def _optimizer(name):
@@ -333,7 +337,8 @@ def _train(kwargs):
         check_out_dir(out, run_id if ck is not None else None, create=False)
         set_seed(cfg['seed'], reproducible=True)
         path = Path(cfg['data']) if cfg['data'] is not None else sample_images_path()
-        dls = dino_dls(path, max_size=cfg['max_size'], bs=cfg['bs'], epoch_len=cfg['epoch_len'], num_workers=cfg['num_workers'])
+        dls = dino_dls(path, max_size=cfg['max_size'], bs=cfg['bs'], epoch_len=cfg['epoch_len'],
+                       num_workers=cfg['num_workers'])
         learn = dino_learner(dls, arch=cfg['arch'], patch_size=cfg['patch_size'], out_dim=cfg['out_dim'],
             use_bn_in_head=cfg['use_bn_in_head'], norm_last_layer=cfg['norm_last_layer'],
             drop_path_rate=cfg['drop_path_rate'],
@@ -408,13 +413,14 @@ def _train(kwargs):
         stop.uninstall(); warnings.showwarning = old_show
     if stop.signum is not None:
         ie = read_checkpoint(learn.interrupted).get('interrupted', {}) if learn.interrupted else {}
-        print(f"dino_train: interrupted ({signal.Signals(stop.signum).name}) in epoch {ie.get('epoch', 0) + 1}: the run "
-              f"is saved in {learn.interrupted}\ncontinue it with: dino_train --resume {learn.interrupted}",
+        print(f"dino_train: interrupted ({signal.Signals(stop.signum).name}) in epoch {ie.get('epoch', 0) + 1}: the "
+              f"run is saved in {learn.interrupted}\ncontinue it with: dino_train --resume {learn.interrupted}",
               file=sys.stderr)
         sys.exit(128 + stop.signum)
     losses = [float(o) for o in learn.recorder.losses]
     metrics = dict(epochs=cfg['epochs'], iterations=len(losses), seconds=round(time.time() - t0, 1),
-                   first_loss=losses[0], final_loss=float(np.mean(losses[-10:])), ln_out_dim=float(np.log(cfg['out_dim'])),
+                   first_loss=losses[0], final_loss=float(np.mean(losses[-10:])),
+                   ln_out_dim=float(np.log(cfg['out_dim'])),
                    epoch_train_loss=[float(v[0]) for v in learn.recorder.values if v],
                    config={**stored, 'data': str(path)}, run_id=run_id)
     if rank_distrib() != 0: return
@@ -470,8 +476,8 @@ def main():
     "Entry point of the `dino_train` command: accepts `--flag_name` and `--flag-name` with any fastcore version"
     from fastcore.script import anno_parser
     if (hint := _authors_hint(sys.argv[1:])): _die(hint)
-    opts = {o for act in anno_parser(dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train)._actions
-            for o in act.option_strings}
+    parser = anno_parser(dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train)
+    opts = {o for act in parser._actions for o in act.option_strings}
     # called from here, `call_parse` would not read sys.argv (it only does for a script's __main__): parse it ourselves
     f = dino_train.__wrapped__ if hasattr(dino_train, '__wrapped__') else dino_train
     args = anno_parser(f, prog='dino_train').parse_args(_flag_dialect(sys.argv[1:], opts))

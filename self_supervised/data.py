@@ -46,7 +46,8 @@ def sample_images_path(dest=None) -> Path:
     "Folder of ~20 real RGB photos copied out of the scikit-image and matplotlib wheels (written once, atomically)."
     dest = Path(dest).expanduser() if dest is not None else _cache_root()/'sample_images'
     srcs = _sample_sources()
-    if len(srcs) == 0: raise RuntimeError("No sample photos found: is scikit-image installed? (`pip install scikit-image`)")
+    if len(srcs) == 0:
+        raise RuntimeError("No sample photos found: is scikit-image installed? (`pip install scikit-image`)")
     def _complete(d): return d.is_dir() and all((d/n).is_file() for n in srcs)
     if _complete(dest): return dest
     if dest.exists() and not (dest.is_dir() and all(p.name in srcs for p in dest.iterdir())):
@@ -127,7 +128,8 @@ def load_photo(fn, max_size=None) -> torch.Tensor:
         tw, th = max(1, round(w * t)), max(1, round(h * t))
         if t < 1 and im.format == 'JPEG': im.draft('RGB', (tw, th))  # decode at 1/2, 1/4 or 1/8 size, still >= target
         im = _to_rgb8(im)
-        if im.size != (tw, th): im = im.resize((tw, th), Image.LANCZOS)  # flatter passband than bicubic: the crop's resize keeps the detail
+        if im.size != (tw, th):
+            im = im.resize((tw, th), Image.LANCZOS)  # flatter passband than bicubic: the crop's resize keeps the detail
         return torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1)
 
 # %% ../nbs/04_data.ipynb #c8ee4265
@@ -160,7 +162,8 @@ def _split_idxs(files, valid_pct, seed, labelled):
 
 # %% ../nbs/04_data.ipynb #323a6f3b
 class PhotoBatch(TensorImage):
-    "A padded `(B, 3, H, W)` uint8 canvas of photos; `sizes` (a host tensor) holds each photo's `(h, w)` at its top left"
+    ("A padded `(B, 3, H, W)` uint8 canvas of photos; `sizes` (a "
+     "host tensor) holds each photo's `(h, w)` at its top left")
     sizes: torch.Tensor
 
 def pad_photos(imgs) -> PhotoBatch:
@@ -208,7 +211,8 @@ _BAD_SEEN = set()  # files already reported by this process
 # %% ../nbs/04_data.ipynb #0f2952ac
 def dino_dls(path=None, max_size=448, bs=64, valid_pct=0., labelled=None, seed=42, num_workers=None, device=None,
              on_bad_image='skip', check_images='header', epoch_len=None, size=None, **kwargs):
-    "fastai `DataLoaders` of `PhotoBatch`es (photos at their own aspect ratio, shorter side <= `max_size`) from a folder"
+    ("fastai `DataLoaders` of `PhotoBatch`es (photos at their own "
+     "aspect ratio, shorter side <= `max_size`) from a folder")
     if size is not None:
         warnings.warn(f"dino_dls(size={size}): photos are no longer squished to a square; size={size} now bounds their "
                       f"shorter side (aspect ratio kept), as max_size={size} does: pass max_size instead")
@@ -216,11 +220,13 @@ def dino_dls(path=None, max_size=448, bs=64, valid_pct=0., labelled=None, seed=4
     if max_size is not None and (isinstance(max_size, bool) or int(max_size) != max_size or max_size < 1):
         raise ValueError(f"max_size={max_size!r} must be a positive number of pixels (the bound on a photo's shorter "
                          "side), or None for full resolution")
-    if on_bad_image not in ('skip', 'raise'): raise ValueError(f"on_bad_image must be 'skip' or 'raise', got {on_bad_image!r}")
+    if on_bad_image not in ('skip', 'raise'):
+        raise ValueError(f"on_bad_image must be 'skip' or 'raise', got {on_bad_image!r}")
     if check_images not in ('header', 'full'):
         raise ValueError(f"check_images must be 'header' (fast) or 'full' (decode every file), got {check_images!r}")
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be in [0, 1), got {valid_pct}")
-    if isinstance(bs, bool) or int(bs) != bs or bs < 1: raise ValueError(f"bs={bs!r} must be a positive number of images")
+    if isinstance(bs, bool) or int(bs) != bs or bs < 1:
+        raise ValueError(f"bs={bs!r} must be a positive number of images")
     path = sample_images_path() if path is None else Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: pass a folder of images (class subfolders or flat), "
@@ -247,7 +253,8 @@ def dino_dls(path=None, max_size=448, bs=64, valid_pct=0., labelled=None, seed=4
     if n_train < bs:
         raise ValueError(f"bs={bs} is larger than the {n_train} training images"
                          + (f" in an epoch (epoch_len={epoch_len})" if epoch_len is not None else f" under {path}")
-                         + f": drop_last would leave no batch. Lower bs or set epoch_len (items per epoch, e.g. {bs*10})")
+                         + ": drop_last would leave no batch. Lower bs or set epoch_len (items per epoch, e.g. "
+                           f"{bs*10})")
     photo = TransformBlock(type_tfms=partial(load_photo, max_size=max_size))
     dblock = DataBlock(blocks=(photo, CategoryBlock) if labelled else (photo,),
                        get_y=parent_label if labelled else None, splitter=IndexSplitter(valid_idxs))

@@ -18,7 +18,8 @@ class DINOHead(nn.Module):
     def __init__(self, in_dim, out_dim=65536, use_bn=False, norm_last_layer=True, nlayers=3, hidden_dim=2048,
                  bottleneck_dim=256):
         super().__init__()
-        if nlayers < 1: raise ValueError(f"nlayers must be at least 1 (a single Linear to the bottleneck), got {nlayers}.")
+        if nlayers < 1:
+            raise ValueError(f"nlayers must be at least 1 (a single Linear to the bottleneck), got {nlayers}.")
         store_attr('in_dim,out_dim,use_bn,norm_last_layer,nlayers,hidden_dim,bottleneck_dim')
         if nlayers == 1: self.mlp = nn.Linear(in_dim, bottleneck_dim)
         else:
@@ -58,16 +59,19 @@ class MultiCropWrapper(nn.Module):
             if i == len(crops) or crops[i].shape[-2:] != crops[start].shape[-2:]:
                 f = self.encoder(torch.cat(crops[start:i]))
                 if f.ndim != 2:
-                    raise ValueError(f"The encoder returned shape {tuple(f.shape)}; it must return pooled (B, D) features: "
-                                     f"build it with `create_encoder` (or timm's num_classes=0).")
+                    raise ValueError(f"The encoder returned shape {tuple(f.shape)}; it must return pooled (B, D) "
+                                     f"features: build it with `create_encoder` (or timm's num_classes=0).")
                 feats.append(f)
                 start = i
         return torch.cat(feats)
 
 def _check_crops(crops):
-    if not crops: raise ValueError("MultiCropWrapper got an empty list of crops: pass a (B, C, H, W) tensor or a non-empty list of them.")
+    if not crops:
+        raise ValueError("MultiCropWrapper got an empty list of crops: pass a (B, C, H, W) tensor or a non-empty list "
+                         "of them.")
     if any(not isinstance(c, Tensor) or c.ndim != 4 for c in crops):
-        raise ValueError(f"Each crop must be a (B, C, H, W) tensor, got {[getattr(c, 'shape', type(c)) for c in crops]}.")
+        raise ValueError("Each crop must be a (B, C, H, W) tensor, got "
+                         f"{[getattr(c, 'shape', type(c)) for c in crops]}.")
     chans = [c.shape[1] for c in crops]
     if len(set(chans)) > 1: raise ValueError(f"All crops must have the same number of channels, got {chans}.")
 
@@ -108,7 +112,8 @@ def _build_callable(f, pretrained, n_in, drop_path_rate, **kwargs):
     kw = _accepted(f, **wanted)
     for k, default in (('pretrained', False), ('in_chans', 3), ('drop_path_rate', 0.)):
         if k not in kw and wanted[k] != default:
-            raise ValueError(f"{getattr(f, '__name__', f)} takes no `{k}` argument: leave {k} at {default} or build the model yourself.")
+            raise ValueError(f"{getattr(f, '__name__', f)} takes no `{k}` argument: leave {k} at {default} or build "
+                             "the model yourself.")
     return f(**kw, **kwargs)
 
 def encoder_dim(model, n_in=3, size=224):
@@ -122,7 +127,8 @@ def encoder_dim(model, n_in=3, size=224):
         model.eval()  # keep BatchNorm running statistics untouched
         with torch.no_grad(): out = model(x)
     finally: model.train(training)
-    if out.ndim != 2: raise ValueError(f"The model returns shape {tuple(out.shape)}: it must return pooled (B, D) features.")
+    if out.ndim != 2:
+        raise ValueError(f"The model returns shape {tuple(out.shape)}: it must return pooled (B, D) features.")
     return out.shape[1]
 
 def create_encoder(arch, pretrained=False, n_in=3, drop_path_rate=0., **kwargs):
@@ -134,7 +140,8 @@ def create_encoder(arch, pretrained=False, n_in=3, drop_path_rate=0., **kwargs):
         if getattr(model, 'num_classes', 0) and hasattr(model, 'reset_classifier'): model.reset_classifier(0)
         return model
     if callable(arch): return _build_callable(arch, pretrained, n_in, drop_path_rate, **kwargs)
-    if not isinstance(arch, str): raise TypeError(f"arch must be a model name, a function or an nn.Module, got {type(arch)}.")
+    if not isinstance(arch, str):
+        raise TypeError(f"arch must be a model name, a function or an nn.Module, got {type(arch)}.")
     vits = _our_vits()
     if arch in vits: return _build_callable(vits[arch], pretrained, n_in, drop_path_rate, **kwargs)
     if not timm.is_model(arch): raise _unknown_arch(arch)

@@ -25,18 +25,21 @@ def _check_patch_multiple(patch_embed, args):
                          f"multiples of the patch size, or pass dynamic_img_pad=True to pad the image.")
 
 def dino_resample_pos_embed(pos_embed:torch.Tensor, grid_h:int, grid_w:int, num_prefix_tokens:int=1) -> torch.Tensor:
-    "The authors' resampling: the sqrt(N) x sqrt(N) grid resized bicubic, no antialias, scale_factor (n + 0.1) / sqrt(N)"
+    ("The authors' resampling: the sqrt(N) x sqrt(N) grid resized "
+     "bicubic, no antialias, scale_factor (n + 0.1) / sqrt(N)")
     n = pos_embed.shape[1] - num_prefix_tokens
     g = math.isqrt(n)
     if g * g != n: raise ValueError(f"The position embeddings hold {n} patch positions, not a square grid")
     if grid_h * grid_w == n and grid_h == grid_w: return pos_embed
     dim = pos_embed.shape[-1]
     grid = pos_embed[:, num_prefix_tokens:].reshape(1, g, g, dim).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid, scale_factor=((grid_h + 0.1) / g, (grid_w + 0.1) / g), mode='bicubic', align_corners=False)
+    grid = F.interpolate(grid, scale_factor=((grid_h + 0.1) / g, (grid_w + 0.1) / g), mode='bicubic',
+                         align_corners=False)
     return torch.cat([pos_embed[:, :num_prefix_tokens], grid.permute(0, 2, 3, 1).reshape(1, -1, dim)], 1)
 
 class DINOVisionTransformer(VisionTransformer):
-    "timm's `VisionTransformer`; with `pos_interp='dino'` its position embeddings are resampled as the authors' code does"
+    ("timm's `VisionTransformer`; with `pos_interp='dino'` its "
+     "position embeddings are resampled as the authors' code does")
     pos_interp = 'dino'
     def _pos_embed(self, x):
         if self.pos_interp != 'dino' or not self.dynamic_img_size or self.no_embed_class or self.pos_embed is None:
@@ -51,10 +54,12 @@ def _create_vit(size, patch_size=16, pretrained=False, drop_path_rate=0., pos_in
     if patch_size not in (8, 16):
         raise ValueError(f"patch_size must be 8 or 16 (DINO's /8 and /16 models), got {patch_size}.")
     if pos_interp not in ('dino', 'timm'):
-        raise ValueError(f"pos_interp={pos_interp!r}: use 'dino' (the authors' resampling) or 'timm' (timm's antialiased one)")
+        raise ValueError(f"pos_interp={pos_interp!r}: use 'dino' (the authors' resampling) or 'timm' (timm's "
+                         "antialiased one)")
     name = f'vit_{size}_patch{patch_size}_224'
     if not timm.is_model(name):  # e.g. no ViT-Tiny/8 in timm: same class, our dims, patch 8
-        if pretrained: raise ValueError(f"timm has no {name} and so no pretrained weights for it: use pretrained=False.")
+        if pretrained:
+            raise ValueError(f"timm has no {name} and so no pretrained weights for it: use pretrained=False.")
         name = f'vit_{size}_patch16_224'
     if isinstance(pretrained, str): name, pretrained = f'{name}.{pretrained}', True  # a timm tag, e.g. 'dino'
     embed_dim, num_heads = _vit_dims[size]
