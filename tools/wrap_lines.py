@@ -1,6 +1,6 @@
 """Wrap code lines of notebooks longer than the project's limit (120), without changing what the code means.
 
-python tools/wrap_lines.py nbs/*.ipynb            -> rewrites the notebooks' code cells, lists the lines it could not wrap
+python tools/wrap_lines.py nbs/*.ipynb          -> rewrites the notebooks' code cells, lists the lines it cannot wrap
 python tools/wrap_lines.py --check nbs/*.ipynb    -> lists the long lines, exit status 1 if there are any
 python tools/wrap_lines.py --stop-at '## On X' nbs/x.ipynb  -> leaves the cells from that markdown heading on alone
 
@@ -14,7 +14,8 @@ import ast, io, json, sys, textwrap, tokenize
 from pathlib import Path
 
 LIMIT = 120
-_COMPOUND = {'if', 'elif', 'else', 'for', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async', 'lambda'}
+_COMPOUND = {'if', 'elif', 'else', 'for', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async',
+             'lambda'}
 
 def _tokens(src):
     try: return list(tokenize.generate_tokens(io.StringIO(src).readline))
