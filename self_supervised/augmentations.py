@@ -14,7 +14,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import kornia.augmentation as K
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, patch
 
 # %% ../nbs/01_augmentations.ipynb #99b2d130
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -38,14 +38,16 @@ def _host_to(t, device, dtype=None):
     return t.to(device, non_blocking=nb)
 
 def _hue_shift(x, turns):
-    "Kornia's `adjust_hue` (RGB -> HSV, rotate, HSV -> RGB) with the same float operations, without its stack/split copies"
+    ("Kornia's `adjust_hue` (RGB -> HSV, rotate, HSV -> RGB) with "
+     "the same float operations, without its stack/split copies")
     r, g, b = x.unbind(-3)
     maxc, minc = x.amax(-3), x.amin(-3)
     delta = maxc - minc
     s = delta / torch.where(maxc == 0, torch.ones_like(maxc), maxc + 1e-8)
     deltac = torch.where(delta == 0, torch.ones_like(delta), delta)
     rc, gc, bc = (maxc.unsqueeze(-3) - x).unbind(-3)
-    h = torch.where((r >= g) & (r >= b), bc - gc, torch.where(g >= b, (rc - bc) + 2.0 * deltac, (gc - rc) + 4.0 * deltac))
+    h = torch.where((r >= g) & (r >= b), bc - gc,
+                    torch.where(g >= b, (rc - bc) + 2.0 * deltac, (gc - rc) + 4.0 * deltac))
     h = _TWO_PI * ((h / deltac / 6.0) % 1.0)
     h = h.masked_fill(h >= _TWO_PI, 0.0)
     h = torch.remainder(h + (turns * 2 * math.pi).to(x).view(-1, 1, 1), _TWO_PI)
@@ -87,8 +89,10 @@ class PerImageColorJitter(K.ColorJitter):
 
 # %% ../nbs/01_augmentations.ipynb #8609e815
 def crop_boxes(sizes, scale, ratio=(3/4, 4/3), n=1, attempts=10):
-    "Boxes `(top, left, height, width)` of `n` random resized crops per image of `sizes` (B,2 heights, widths), torchvision's rule"
-    hw = torch.as_tensor(np.asarray(sizes), dtype=torch.float64).reshape(-1, 2).repeat(n, 1)  # row j*B+i: crop j of image i
+    ("Boxes `(top, left, height, width)` of `n` random resized crops "
+     "per image of `sizes` (B,2 heights, widths), torchvision's rule")
+    # row j*B+i: crop j of image i
+    hw = torch.as_tensor(np.asarray(sizes), dtype=torch.float64).reshape(-1, 2).repeat(n, 1)
     N, H, W = len(hw), hw[:, :1], hw[:, 1:]
     lo, hi = math.log(ratio[0]), math.log(ratio[1])
     # all attempts drawn at once; the first that fits wins, as in torchvision's loop (attempts are independent draws)
@@ -185,7 +189,8 @@ def pil_gaussian_blur(x, sigma, passes=3):
     return y.view(B, C, H, W)
 
 class PILGaussianBlur(K.RandomGaussianBlur):
-    "Kornia's `RandomGaussianBlur` (per-image sigma, probability `p`) with PIL's box-filter Gaussian, as the reference blurs"
+    ("Kornia's `RandomGaussianBlur` (per-image sigma, probability "
+     "`p`) with PIL's box-filter Gaussian, as the reference blurs")
     def __init__(self, sigma=(0.1, 2.0), p=0.5): super().__init__((3, 3), sigma, border_type='replicate', p=p)
     def apply_transform(self, input, params, flags, transform=None):
         return pil_gaussian_blur(input, params['sigma'].cpu())
@@ -201,7 +206,8 @@ class RandomResizedCropPIL(nn.Module):
         sizes = torch.tensor([[H, W]]).expand(B, 2) if sizes is None else torch.as_tensor(sizes).cpu().long()
         if sizes.shape != (B, 2) or (sizes < 1).any() or (sizes[:, 0] > H).any() or (sizes[:, 1] > W).any():
             raise ValueError(f"sizes must be ({B}, 2) image heights and widths, each between 1 and the canvas's "
-                             f"({H}, {W}); got {tuple(sizes.shape)} with range {sizes.min().item()}..{sizes.max().item()}")
+                             f"({H}, {W}); got {tuple(sizes.shape)} with range "
+                             f"{sizes.min().item()}..{sizes.max().item()}")
         boxes, src = crop_boxes(sizes, self.scale, self.ratio, n), torch.arange(B).repeat(n)
         self._params = dict(boxes=boxes, src=src)  # what was drawn, for inspection and replay
         return resized_crops(x, boxes, (self.size, self.size), src, self.batched)
@@ -224,7 +230,8 @@ class DINOCropPipeline(nn.Sequential):
         store_attr('size,scale,blur_p,solarize_p')
 
     def forward(self, x, sizes=None, n=1):
-        "Crops of `x` (B,3,H,W), images at the top left of the canvas with heights and widths `sizes` (B,2); `n` per image"
+        ("Crops of `x` (B,3,H,W), images at the top left of the "
+         "canvas with heights and widths `sizes` (B,2); `n` per image")
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected an RGB image batch of shape (B, 3, H, W), got shape {tuple(x.shape)}")
         if not (x.dtype == torch.uint8 or x.is_floating_point()):
@@ -281,7 +288,8 @@ def _run(p, x, sizes, n):
     return p(x if n == 1 else x.repeat(n, 1, 1, 1))
 
 def apply_pipelines(pipelines, x, sizes=None):
-    "The crops of the images `x` (B,C,H,W) of heights and widths `sizes` (default `x.sizes`, else the whole canvas) by each pipeline"
+    ("The crops of the images `x` (B,C,H,W) of heights and widths `sizes` "
+     "(default `x.sizes`, else the whole canvas) by each pipeline")
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise ValueError(f"expected an image batch of shape (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
     if sizes is None: sizes = getattr(x, 'sizes', None)
@@ -318,3 +326,30 @@ def show_crops(crops, n_images=4, mean=IMAGENET_MEAN, std=IMAGENET_STD, names=No
             ax.set_anchor('N'); ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(names[c], fontsize=8)
     return fig
+
+# %% ../nbs/01_augmentations.ipynb #6d1f6646
+class _Step(nn.Module):
+    "A plain function of a crop batch as a pipeline step"
+    def __init__(self, f): super().__init__(); self.f = f
+    def forward(self, x): return self.f(x)
+    def extra_repr(self): return getattr(self.f, '__name__', repr(self.f))
+
+@patch
+def add_step(self:DINOCropPipeline, name:str, step, before:str|None='normalize'):
+    "Insert `step` (a module or function: crops (N,3,s,s) in [0,1] -> same shape) as `name`, before the step `before`"
+    names = list(self._modules)
+    if not callable(step):
+        raise TypeError(f"step is a {type(step).__name__}: pass an nn.Module (e.g. a Kornia augmentation) or a "
+                        "function of a crop batch")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name={name!r} must be a Python identifier, e.g. 'rotate'")
+    if name in names:
+        raise ValueError(f"this pipeline already has a step {name!r} (its steps: {names}): pick another name")
+    if before is not None and before not in names[1:]:
+        raise ValueError(f"before={before!r} must name a step after 'crop', one of {names[1:]} (or None: at the end)")
+    mods = list(self._modules.items())
+    step = step if isinstance(step, nn.Module) else _Step(step)
+    mods.insert(len(mods) if before is None else names.index(before), (name, step))
+    self._modules.clear()  # nn.Sequential runs its steps in the order of this dict
+    for k, m in mods: self.add_module(k, m)
+    return self

@@ -50,7 +50,8 @@ def shard_dl(dl, rank:int|None=None, world:int|None=None):
 
 # %% ../nbs/41_distributed.ipynb #ae7d4d19
 class DistributedDINO(Callback):
-    "Train a DINOModel on several processes: DDP on the student, teacher and centre from rank 0, sharded data, rank-0 logging"
+    ("Train a DINOModel on several processes: DDP on the student, "
+     "teacher and centre from rank 0, sharded data, rank-0 logging")
     order = 10.5  # after TrainEvalCallback moved the model to its device, before DINO (11) reads the loss
     no_sync,n_no_sync = None,0
     def __init__(self, sync_bn:bool=True, **ddp_kwargs): self.sync_bn,self.ddp_kwargs = sync_bn,ddp_kwargs
@@ -61,7 +62,8 @@ class DistributedDINO(Callback):
         if not isinstance(m, DINOModel): raise TypeError(f"DistributedDINO needs a DINOModel, got {type(m).__name__}")
         dev = next(m.student.parameters()).device
         with torch.no_grad():  # one teacher and one centre for everyone
-            for t in list(m.teacher.parameters()) + list(m.teacher.buffers()) + [m.center]: dist.broadcast(t.data, src=0)
+            for t in list(m.teacher.parameters()) + list(m.teacher.buffers()) + [m.center]:
+                dist.broadcast(t.data, src=0)
         s = nn.SyncBatchNorm.convert_sync_batchnorm(m.student) if self.sync_bn else m.student
         kw = dict(device_ids=[dev.index]) if dev.type == 'cuda' else {}
         m.student = DDP(s, **{**kw, **self.ddp_kwargs})  # broadcasts the student's weights from rank 0
@@ -119,7 +121,8 @@ def dino_grad_checkpointing(self:Learner, enable:bool=True):
     "Switch activation checkpointing of the student's backbone on or off (timm backbones)"
     enc = _unwrap(getattr(self, 'model', self)).backbone('student')
     if not hasattr(enc, 'set_grad_checkpointing'):
-        raise TypeError(f"{type(enc).__name__} has no set_grad_checkpointing: activation checkpointing needs a timm backbone")
+        raise TypeError(f"{type(enc).__name__} has no set_grad_checkpointing: activation checkpointing needs a timm "
+                        "backbone")
     enc.set_grad_checkpointing(enable)
     return self
 

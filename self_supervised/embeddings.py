@@ -38,7 +38,8 @@ class Embeddings:
         self.files = [str(f) for f in self.files]
         if self.labels is not None: self.labels = torch.as_tensor(self.labels).long()
         if self.features.ndim != 2 or len(self.features) != len(self.files):
-            raise ValueError(f"features of shape {tuple(self.features.shape)} for {len(self.files)} files: need one row per file")
+            raise ValueError(f"features of shape {tuple(self.features.shape)} for {len(self.files)} files: need one "
+                             "row per file")
         if self.labels is not None and len(self.labels) != len(self.files):
             raise ValueError(f"{len(self.labels)} labels for {len(self.files)} files: need one label per file")
 
@@ -49,7 +50,8 @@ class Embeddings:
         fname = Path(fname); fname.parent.mkdir(parents=True, exist_ok=True)
         if fname.suffix == '.npz':
             arrs = dict(features=self.features.numpy(), files=np.array(self.files, dtype=str))
-            if self.labels is not None: arrs.update(labels=self.labels.numpy(), classes=np.array(self.classes, dtype=str))
+            if self.labels is not None: arrs.update(labels=self.labels.numpy(),
+                                                    classes=np.array(self.classes, dtype=str))
             np.savez(fname, **arrs)
         elif fname.suffix == '.safetensors':
             from safetensors.torch import save_file
@@ -60,14 +62,16 @@ class Embeddings:
         return fname
 
     def nearest(self, query, k:int=5, exclude_self:bool=True):
-        "The `k` most cosine-similar images to `query` (an index into these embeddings, or a feature vector): (indices, similarities)"
+        ("The `k` most cosine-similar images to `query` (an index into "
+         "these embeddings, or a feature vector): (indices, similarities)")
         if isinstance(query, (int, np.integer)):
             if not -len(self) <= query < len(self): raise IndexError(f"query={query}: there are {len(self)} images")
             q = self.features[query]
         else:
             q = torch.as_tensor(query).float().flatten()
             if len(q) != self.features.shape[1]:
-                raise ValueError(f"The query has {len(q)} features, the embeddings {self.features.shape[1]}: use the same model and pool")
+                raise ValueError(f"The query has {len(q)} features, the embeddings {self.features.shape[1]}: use the "
+                                 "same model and pool")
         sims = torch.nn.functional.normalize(self.features, dim=1) @ torch.nn.functional.normalize(q, dim=0)
         if exclude_self and isinstance(query, (int, np.integer)): sims[query] = -math.inf
         k = min(k, len(self) - (1 if exclude_self and isinstance(query, (int, np.integer)) else 0))

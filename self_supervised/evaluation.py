@@ -22,6 +22,7 @@ __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCr
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
 from fastcore.foundation import L
+from fastcore.meta import delegates
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.load import DataLoader as FaDataLoader
@@ -45,16 +46,19 @@ _BICUBIC = tvt.InterpolationMode.BICUBIC
 imagenet_mean, imagenet_std = IMAGENET_MEAN, IMAGENET_STD  # the statistics the augmentation pipelines normalise with
 
 class ResizeCenterCrop(DisplayedTransform):
-    "Resize the shorter side to `resize` px (bicubic), then crop the central `size` x `size` (reference eval preprocessing)"
+    ("Resize the shorter side to `resize` px (bicubic), then crop "
+     "the central `size` x `size` (reference eval preprocessing)")
     order = 1
     def __init__(self, size:int=224, resize:int=256):
-        if resize < size: raise ValueError(f"resize={resize} must be >= size={size} (the reference resizes to 256, crops 224)")
+        if resize < size:
+            raise ValueError(f"resize={resize} must be >= size={size} (the reference resizes to 256, crops 224)")
         store_attr()
         self.tfm = tvt.Compose([tvt.Resize(resize, interpolation=_BICUBIC), tvt.CenterCrop(size)])
     def encodes(self, x:PILImage): return PILImage.create(self.tfm(x))
 
 class RandomResizedCropFlip(Transform):
-    "Random-resized crop to `size` (scale `min_scale`..1, bicubic) and horizontal flip: the linear probe's training augmentation"
+    ("Random-resized crop to `size` (scale `min_scale`..1, bicubic) "
+     "and horizontal flip: the linear probe's training augmentation")
     order = 1
     def __init__(self, size:int=224, min_scale:float=0.08):
         store_attr()
@@ -74,14 +78,17 @@ def _labelled_or_fail(path, files):
 
 def eval_dls(path, size:int=224, resize:int=256, bs:int=64, valid_pct:float=0.2, seed:int=42, num_workers:int|None=None,
              device=None, **kwargs) -> DataLoaders:
-    "Labelled `DataLoaders` of [0,1] centre crops (resize `resize` bicubic, crop `size`), unshuffled, from a class-folder tree"
+    ("Labelled `DataLoaders` of [0,1] centre crops (resize `resize` "
+     "bicubic, crop `size`), unshuffled, from a class-folder tree")
     path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: pass a folder with one subfolder of images per class")
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder: pass a folder with one subfolder of images per class")
     files = get_image_files(path)
     if len(files) == 0: raise FileNotFoundError(f"No image files under {path}")
     bad = bad_image_files(files)
     if bad:
-        warnings.warn(f"Skipping {len(bad)} unreadable image file(s) under {path}: " + ', '.join(f.name for f, _ in bad[:5]))
+        warnings.warn(f"Skipping {len(bad)} unreadable image file(s) under {path}: "
+                      + ', '.join(f.name for f, _ in bad[:5]))
         bad = {f for f, _ in bad}
         files = L(f for f in files if Path(f) not in bad)
     files = L(sorted(files))
@@ -106,7 +113,8 @@ def _backbone_state(sd:dict, which:str='teacher') -> dict:
     sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
     if any(k.startswith(('teacher.', 'student.')) for k in sd):
         if not any(k.startswith(f'{which}.') for k in sd):
-            raise ValueError(f"The file holds no {which} weights (keys start with: {sorted({k.split('.')[0] for k in sd})})")
+            raise ValueError(f"The file holds no {which} weights (keys start with: "
+                             f"{sorted({k.split('.')[0] for k in sd})})")
         sd = {k[len(which) + 1:]: v for k, v in sd.items() if k.startswith(f'{which}.')}
     for prefix in ('0.encoder.', 'backbone.', 'encoder.'):
         if any(k.startswith(prefix) for k in sd):
@@ -117,7 +125,8 @@ def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
     "A backbone of architecture `arch` (created with `kwargs`) with the weights of the safetensors file `fname`"
     from safetensors.torch import load_file
     fname = Path(fname)
-    if not fname.is_file(): raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
+    if not fname.is_file():
+        raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
     if arch is None: raise ValueError(f"Pass arch= with the file {fname.name} (e.g. arch='vit_small', patch_size=16, "
                                       "or a timm name): the file holds weights only")
     model = create_encoder(arch, **kwargs)
@@ -125,14 +134,16 @@ def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
     hint = f"{fname.name} does not hold the weights of a {arch} backbone built with {kwargs}"
     try: missing, unexpected = model.load_state_dict(sd, strict=False)
     except RuntimeError as e:  # shapes differ
-        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... Check arch and its arguments (patch_size, ...)") from None
+        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... Check arch and its arguments (patch_size, "
+                         "...)") from None
     if missing or unexpected:
-        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. "
-                         f"{unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
+        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected "
+                         f"(e.g. {unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
     return model
 
 def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn.Module:
-    "The backbone to evaluate in `model`: a `Learner`, a `DINOModel`, a bare backbone, or a safetensors file (with `arch`)"
+    ("The backbone to evaluate in `model`: a `Learner`, a `DINOModel`, "
+     "a bare backbone, or a safetensors file (with `arch`)")
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     if isinstance(model, (str, Path)): return load_backbone(model, arch, which, **kwargs)
     if isinstance(model, Learner): model = model.model
@@ -147,7 +158,8 @@ def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn
 _MODES = ('cls', 'last4', 'cls_avgpool')
 
 def _is_vit(m:nn.Module) -> bool:
-    return hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None and hasattr(m, 'num_prefix_tokens')
+    return (hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None
+            and hasattr(m, 'num_prefix_tokens'))
 
 def _check_mode(mode, backbone):
     if mode not in _MODES: raise ValueError(f"mode={mode!r}: use one of {_MODES}")
@@ -156,19 +168,23 @@ def _check_mode(mode, backbone):
                          "mode='cls' (its pooled features)")
 
 def backbone_features(backbone:nn.Module, x:Tensor, mode:str='cls', n_last:int=4) -> Tensor:
-    "Features of a normalised batch `x`: final [CLS] ('cls'), last `n_last` [CLS] concatenated ('last4'), or [CLS] + mean patch token"
+    ("Features of a normalised batch `x`: final [CLS] ('cls'), last "
+     "`n_last` [CLS] concatenated ('last4'), or [CLS] + mean patch token")
     _check_mode(mode, backbone)
     if mode == 'cls': return backbone(x)
     if mode == 'last4':
         if not 1 <= n_last <= len(backbone.blocks):
-            raise ValueError(f"n_last={n_last}: the backbone has {len(backbone.blocks)} blocks, use 1..{len(backbone.blocks)}")
-        outs = backbone.forward_intermediates(x, indices=n_last, return_prefix_tokens=True, norm=True, intermediates_only=True)
+            raise ValueError(f"n_last={n_last}: the backbone has {len(backbone.blocks)} blocks, use "
+                             f"1..{len(backbone.blocks)}")
+        outs = backbone.forward_intermediates(x, indices=n_last, return_prefix_tokens=True, norm=True,
+                                              intermediates_only=True)
         return torch.cat([prefix[:, 0] for _, prefix in outs], dim=-1)
     tokens = backbone.forward_features(x)
     return torch.cat([tokens[:, 0], tokens[:, backbone.num_prefix_tokens:].mean(1)], dim=-1)
 
 def photo_squares(x:Tensor, multiple:int=1) -> Tensor:
-    "The centred square of each photo of a `PhotoBatch` (a padded canvas with `sizes`, as `dino_dls` gives), all resized to the smallest shorter side, rounded down to a multiple of `multiple`"
+    ("The centred square of each photo of a `PhotoBatch` (a padded canvas with `sizes`, as `dino_dls` "
+     "gives), all resized to the smallest shorter side, rounded down to a multiple of `multiple`")
     sizes = getattr(x, 'sizes', None)
     if sizes is None: return x
     x = x.as_subclass(Tensor)
@@ -193,7 +209,8 @@ def _normalize(x:Tensor, normalize:bool=True) -> Tensor:
     if x.min() < -1e-3 or x.max() > 1 + 1e-3:
         warnings.warn(f"Images range over [{x.min():.2f}, {x.max():.2f}], not [0, 1]: they look normalised already. "
                       "Pass normalize=False if they are.")
-    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in (imagenet_mean, imagenet_std))
+    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+                 for s in (imagenet_mean, imagenet_std))
     return (x - mean) / std
 
 def _model_device(m:nn.Module):
@@ -203,9 +220,11 @@ def _model_device(m:nn.Module):
 def _eval_loader(dl):
     "`dl` read in order with every item: fastai loaders are re-made without shuffle/drop_last (and with all items)"
     if isinstance(dl, FaDataLoader):
-        if dl.shuffle or dl.drop_last or dl.n != len(dl.dataset): dl = dl.new(shuffle=False, drop_last=False, n=len(dl.dataset))
+        if dl.shuffle or dl.drop_last or dl.n != len(dl.dataset): dl = dl.new(shuffle=False, drop_last=False,
+                                                                              n=len(dl.dataset))
     elif getattr(dl, 'drop_last', False):
-        warnings.warn("The DataLoader drops its last incomplete batch: those images get no features (build it with drop_last=False)")
+        warnings.warn("The DataLoader drops its last incomplete batch: those images get no features (build it with "
+                      "drop_last=False)")
     return dl
 
 def _labels(y) -> Tensor:
@@ -215,7 +234,8 @@ def _labels(y) -> Tensor:
 # %% ../nbs/30_evaluation.ipynb #11c2756f
 def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=4, device=None, amp:bool=True,
                      normalize:bool=True, arch:str|None=None):
-    "Frozen `mode` features (float32, CPU) and labels (None if unlabelled) of every image of `dl`; one pair per loader for `DataLoaders`"
+    ("Frozen `mode` features (float32, CPU) and labels (None if unlabelled) "
+     "of every image of `dl`; one pair per loader for `DataLoaders`")
     if isinstance(dl, DataLoaders):
         return [extract_features(model, d, which, mode, n_last, device, amp, normalize, arch) for d in dl.loaders]
     bb = get_backbone(model, which, arch)
@@ -229,11 +249,13 @@ def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=
         with torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
             for b in _eval_loader(dl):
                 x = b[0] if isinstance(b, (tuple, list)) else b
-                f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode, n_last)
+                f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode,
+                                      n_last)
                 feats.append(f.float().cpu())
                 if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
     finally: bb.train(was_training).to(orig_dev)
-    if not feats: raise ValueError("The loader gave no batch: it holds no images (an empty validation set? use valid_pct > 0)")
+    if not feats:
+        raise ValueError("The loader gave no batch: it holds no images (an empty validation set? use valid_pct > 0)")
     return torch.cat(feats), (torch.cat(labels) if labels else None)
 
 # %% ../nbs/30_evaluation.ipynb #274d470c
@@ -246,8 +268,10 @@ def _check_knn(train_feats, train_labels, test_feats, test_labels, ks, T, num_cl
         if f.ndim != 2: raise ValueError(f"{n}_feats must be (n_images, dim), got shape {tuple(f.shape)}")
         if y is None: continue
         if y.ndim != 1 or y.is_floating_point():
-            raise ValueError(f"{n}_labels must be a 1-d tensor of class indices, got {y.dtype} of shape {tuple(y.shape)}")
-        if len(f) != len(y): raise ValueError(f"{len(f)} {n} features but {len(y)} {n} labels: they must match one to one")
+            raise ValueError(f"{n}_labels must be a 1-d tensor of class indices, got {y.dtype} of shape "
+                             f"{tuple(y.shape)}")
+        if len(f) != len(y):
+            raise ValueError(f"{len(f)} {n} features but {len(y)} {n} labels: they must match one to one")
         if len(y) and y.min() < 0: raise ValueError(f"{n}_labels must be class indices >= 0, got {int(y.min())}")
     if len(train_feats) == 0: raise ValueError("No training features: k-NN needs at least one labelled training image")
     if train_feats.shape[1] != test_feats.shape[1]:
@@ -273,7 +297,8 @@ def _knn_scores(train_feats, train_labels, test_feats, ks, T, num_classes, max_e
         q = F.normalize(test_feats[s:s + rows].to(train.device).float(), dim=1)
         sims, idx = (q @ train.T).topk(max(ks), dim=1)  # sorted: the first k are the k nearest
         w, lab = (sims / T).exp(), labels[idx]
-        yield slice(s, s + len(q)), [torch.zeros(len(q), num_classes, device=train.device).scatter_add_(1, lab[:, :k], w[:, :k])
+        yield slice(s, s + len(q)), [torch.zeros(len(q), num_classes,
+                                                 device=train.device).scatter_add_(1, lab[:, :k], w[:, :k])
                                      for k in ks]
 
 # %% ../nbs/30_evaluation.ipynb #1956bafb
@@ -282,7 +307,8 @@ def knn_classify(train_feats:Tensor, train_labels:Tensor, test_feats:Tensor, k:i
     "Weighted k-NN class scores `(n_test, num_classes)`: each of the `k` nearest training features votes exp(cos/T)"
     _, (k,), num_classes = _check_knn(train_feats, train_labels, test_feats, None, k, T, num_classes)
     out = torch.empty(len(test_feats), num_classes)
-    for sl, (sc,) in _knn_scores(train_feats, train_labels, test_feats, [k], T, num_classes, max_elems): out[sl] = sc.cpu()
+    for sl, (sc,) in _knn_scores(train_feats, train_labels, test_feats, [k], T, num_classes,
+                                 max_elems): out[sl] = sc.cpu()
     return out
 
 def knn_accuracy(train_feats:Tensor, train_labels:Tensor, test_feats:Tensor, test_labels:Tensor,
@@ -297,15 +323,18 @@ def knn_accuracy(train_feats:Tensor, train_labels:Tensor, test_feats:Tensor, tes
         for i, sc in enumerate(scores):
             top1[i] += (sc.argmax(1) == y).sum().cpu()
             if num_classes > 5:  # a class without votes is no hit, whatever its place among the tied zeros
-                top5[i] += ((sc.topk(5, dim=1).indices == y[:, None]).any(1) & (sc.gather(1, y[:, None])[:, 0] > 0)).sum().cpu()
+                in_top5 = (sc.topk(5, dim=1).indices == y[:, None]).any(1) & (sc.gather(1, y[:, None])[:, 0] > 0)
+                top5[i] += in_top5.sum().cpu()
     n = len(test_feats)
     return {k: dict(top1=100 * top1[i].item() / n, top5=100 * top5[i].item() / n if num_classes > 5 else None)
             for i, k in enumerate(ks)}
 
+@delegates(extract_features)
 def knn_eval(model, dls:DataLoaders, ks=(10, 20, 100, 200), which:str='teacher', mode:str='cls', T:float=0.07,
              **kwargs) -> dict:
     "k-NN accuracy (%) of `which` backbone of `model`: `dls.valid` images classified by their neighbours in `dls.train`"
-    (xt, yt), (xv, yv) = extract_features(model, dls.train, which, mode, **kwargs), extract_features(model, dls.valid, which, mode, **kwargs)
+    xt, yt = extract_features(model, dls.train, which, mode, **kwargs)
+    xv, yv = extract_features(model, dls.valid, which, mode, **kwargs)
     return knn_accuracy(xt, yt, xv, yv, ks=ks, T=T, num_classes=len(dls.vocab) if hasattr(dls, 'vocab') else None)
 
 # %% ../nbs/30_evaluation.ipynb #24a6cd7d
@@ -336,8 +365,8 @@ def _augmented_loader(dl, bs, min_scale):
     "A shuffled copy of `dl` whose `ResizeCenterCrop` is replaced by `RandomResizedCropFlip` of the same size"
     fs = getattr(getattr(dl, 'after_item', None), 'fs', [])
     if not any(isinstance(f, ResizeCenterCrop) for f in fs):
-        raise ValueError("augment=True needs loaders from `eval_dls` (their centre crop is replaced by a random-resized "
-                         "crop); pass eval_dls(path), or use augment=False")
+        raise ValueError("augment=True needs loaders from `eval_dls` (their centre crop is replaced by a "
+                         "random-resized crop); pass eval_dls(path), or use augment=False")
     tfms = [RandomResizedCropFlip(f.size, min_scale) if isinstance(f, ResizeCenterCrop) else f for f in fs]
     return dl.new(after_item=Pipeline(tfms, split_idx=0), bs=bs, shuffle=True, drop_last=len(dl.dataset) > bs)
 
@@ -363,8 +392,10 @@ def linear_probe_features(train_feats:Tensor, train_labels:Tensor, valid_feats:T
                           seed:int|None=None, show:bool=False, return_learner:bool=False):
     "Top-1 (%) on the valid features of a linear layer trained on the (frozen, precomputed) train features"
     for n, f, y in (('train', train_feats, train_labels), ('valid', valid_feats, valid_labels)):
-        if y is None: raise ValueError(f"The linear probe needs labels, but the {n} data is unlabelled: use `eval_dls(path)`")
-        if len(f) != len(y): raise ValueError(f"{len(f)} {n} features but {len(y)} {n} labels: they must match one to one")
+        if y is None:
+            raise ValueError(f"The linear probe needs labels, but the {n} data is unlabelled: use `eval_dls(path)`")
+        if len(f) != len(y):
+            raise ValueError(f"{len(f)} {n} features but {len(y)} {n} labels: they must match one to one")
     if len(train_feats) == 0 or len(valid_feats) == 0: raise ValueError("The linear probe needs train and valid images")
     if train_feats.shape[1] != valid_feats.shape[1]:
         raise ValueError(f"train features have {train_feats.shape[1]} dims, valid features {valid_feats.shape[1]}")
@@ -380,7 +411,8 @@ def linear_probe_features(train_feats:Tensor, train_labels:Tensor, valid_feats:T
 
 # %% ../nbs/30_evaluation.ipynb #60909091
 class _ValidOnHead(Callback):
-    "In augmented mode, validation batches are precomputed centre-crop features: send them through the linear layer only"
+    ("In augmented mode, validation batches are precomputed "
+     "centre-crop features: send them through the linear layer only")
     def before_validate(self): self._full = self.learn.model; self.learn.model = self._full[1]
     def after_validate(self): self.learn.model = self._full
     def after_cancel_validate(self): self.learn.model = self._full
@@ -400,7 +432,8 @@ def linear_probe(model, dls:DataLoaders, which:str='teacher', mode:str|None=None
         xt, yt = extract_features(bb, dls.train, mode=mode, n_last=n_last, device=dev, amp=amp)
         return linear_probe_features(xt, yt, xv, yv, epochs=epochs, lr=lr, bs=bs, num_classes=num_classes, device=dev,
                                      seed=seed, show=show, return_learner=return_learner)
-    if yv is None: raise ValueError("The linear probe needs labelled images: use `eval_dls(path)` (one subfolder per class)")
+    if yv is None:
+        raise ValueError("The linear probe needs labelled images: use `eval_dls(path)` (one subfolder per class)")
     lr = ifnone(lr, 0.001 * bs / 256)
     num_classes = ifnone(num_classes, int(yv.max()) + 1)
     if seed is not None: torch.manual_seed(seed)
@@ -424,7 +457,8 @@ class _KNNMetric(Metric):
     def value(self): return self.val
 
 class KNNMonitor(Callback):
-    "Every `every` epochs, k-NN top-1 (%) of `which` features of `valid_dl` against `train_dl`, as the metric `knn_top1`"
+    ("Every `every` epochs, k-NN top-1 (%) of `which` features "
+     "of `valid_dl` against `train_dl`, as the metric `knn_top1`")
     order = Recorder.order - 1
     def __init__(self, train_dl, valid_dl=None, every:int=1, k:int=20, T:float=0.07, which:str='teacher',
                  mode:str='cls', name:str='knn_top1', **feat_kwargs):
@@ -437,7 +471,8 @@ class KNNMonitor(Callback):
 
     def before_fit(self):
         self._fitting = True
-        if not any(m is self.knn_metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.knn_metric]
+        if not any(m is self.knn_metric for m in self.learn.metrics):
+            self.learn.metrics = L(self.learn.metrics) + [self.knn_metric]
 
     def measure(self) -> float:
         "k-NN top-1 (%) of the current model"
@@ -473,7 +508,8 @@ def _set_rng_states(st):
     if st[3] is not None: torch.cuda.set_rng_state_all(st[3])
 
 class OnlineLinearProbe(Callback):
-    "Train a linear layer on detached `which` features of labelled training batches; held-out top-1 (%) as metric `probe_top1`"
+    ("Train a linear layer on detached `which` features of labelled "
+     "training batches; held-out top-1 (%) as metric `probe_top1`")
     order = 5  # before MixedPrecision (10) enters autocast and before DINO (11) turns the batch into crops
     def __init__(self, valid_dl=None, num_classes:int|None=None, lr:float=1e-3, which:str='teacher', mode:str='cls',
                  n_last:int=4, every:int=1, seed:int=0, name:str='probe_top1'):
@@ -485,7 +521,8 @@ class OnlineLinearProbe(Callback):
 
     def before_fit(self):
         self._fitting = True
-        if not any(m is self.metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+        if not any(m is self.metric for m in self.learn.metrics):
+            self.learn.metrics = L(self.learn.metrics) + [self.metric]
         self._valid = ifnone(self.valid_dl, getattr(self.dls, 'valid', None))
         n = self.num_classes or len(getattr(self.dls, 'vocab', None) or getattr(self._valid, 'vocab', None) or [])
         if not n: raise ValueError("OnlineLinearProbe needs labelled data: build the loaders with dino_dls(path, "
@@ -497,7 +534,8 @@ class OnlineLinearProbe(Callback):
         was = bb.training
         try:
             bb.eval()
-            with torch.no_grad(): return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))), self.mode, self.n_last).float()
+            with torch.no_grad(): return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))),
+                                                           self.mode, self.n_last).float()
         finally: bb.train(was)
 
     def _make_head(self, dim, device):
@@ -511,7 +549,8 @@ class OnlineLinearProbe(Callback):
     def before_batch(self):
         if not self.training: return
         if len(self.yb) == 0:
-            if not self._warned: warnings.warn("OnlineLinearProbe: the training batches carry no labels, nothing to train "
+            if not self._warned:
+                warnings.warn("OnlineLinearProbe: the training batches carry no labels, nothing to train "
                                                "(use dino_dls(path, labelled=True))")
             self._warned = True; return
         x, y = self.xb[0], _labels(self.yb[0]).long().to(self.xb[0].device)
@@ -527,7 +566,8 @@ class OnlineLinearProbe(Callback):
         st = _rng_states()
         try: xv, yv = extract_features(self.learn, self._valid, self.which, self.mode, self.n_last)
         finally: _set_rng_states(st)
-        if yv is None: raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
+        if yv is None:
+            raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
         with torch.no_grad(): pred = self.head(xv.to(_model_device(self.head))).argmax(1).cpu()
         return 100 * (pred == yv).float().mean().item()
 

@@ -42,7 +42,8 @@ def authors_checkpoint(src) -> dict:
     if ck is None: raise TypeError(f"Pass a DINO Learner, our checkpoint file or its dict, not a {type(src).__name__}")
     if ck.get('format') != 'self_supervised.dino/1':
         raise CheckpointError("Not one of our training checkpoints (no format 'self_supervised.dino/1'): "
-                              + ("it is in the authors' layout already" if 'teacher' in ck else "pass save_checkpoint's file"))
+                              + ("it is in the authors' layout "
+                                 "already" if 'teacher' in ck else "pass save_checkpoint's file"))
     return dict(student=_authors_names(ck['student'], 'module.'), teacher=_authors_names(ck['teacher'], ''),
                 dino_loss={'center': ck['dino_loss']['center']}, epoch=ck.get('epoch'), args=ck.get('args', {}))
 
@@ -72,7 +73,8 @@ def export_onnx(src, path:str|Path, size:int=224, which:str='teacher', pool:str=
                 normalize:bool=True, opset:int=18) -> Path:
     "Write the `which` backbone's `pool` features (or a `DINOClassifier`'s logits) for [0,1] `size`-px images as ONNX"
     try: import onnxscript  # noqa: F401  (the exporter needs it)
-    except ImportError: raise ImportError("export_onnx needs onnx and onnxscript: pip install onnx onnxscript onnxruntime") from None
+    except ImportError:
+        raise ImportError("export_onnx needs onnx and onnxscript: pip install onnx onnxscript onnxruntime") from None
     from copy import deepcopy
     model = deepcopy(_onnx_model(src, which, pool, n_last, normalize)).cpu().float().eval()
     x = torch.rand(2, 3, size, size)

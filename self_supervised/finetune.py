@@ -36,7 +36,8 @@ from .checkpoint import read_checkpoint, load_dino_weights, CheckpointError, _st
 
 # %% ../nbs/33_finetune.ipynb #b0f7f0b9
 def backbone_state(src, which:str='teacher') -> dict:
-    "The `which` backbone's weights (timm names) in a file or state dict: ours, the authors' (full or backbone-only), timm's"
+    ("The `which` backbone's weights (timm names) in a file or state "
+     "dict: ours, the authors' (full or backbone-only), timm's")
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     sd = read_checkpoint(src) if not isinstance(src, dict) else src
     if sd.get('format') == 'self_supervised.dino/1':  # ours: nn.Sequential(MultiCropWrapper(encoder), head)
@@ -73,7 +74,8 @@ def _timm_tagged(arch): return isinstance(arch, str) and '.' in arch
 def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) -> nn.Module:
     "A fresh `arch` backbone (pooled features, no classifier) holding the `which` backbone weights of `src`"
     if isinstance(src, (str, Path)) and not Path(src).is_file():
-        raise FileNotFoundError(f"No weights file at {src}: pass a checkpoint, a backbone file, or src=None for random weights")
+        raise FileNotFoundError(f"No weights file at {src}: pass a checkpoint, a backbone file, or src=None for random "
+                                "weights")
     if _timm_tagged(arch):
         if not isinstance(src, (str, Path)): raise TypeError(f"arch={arch!r} (a timm tag) takes a weights file as src")
         import timm
@@ -134,7 +136,8 @@ class LayerDecay(Callback):
     "Layer-wise lr decay: parameter group i of n trains at the last group's lr times `decay**(n-1-i)`"
     order = 65  # after ParamScheduler (60) and LRFinder have set this batch's lr
     def __init__(self, decay:float=0.75):
-        if not 0 < decay <= 1: raise ValueError(f"layer_decay={decay} must be in (0, 1] (ViT fine-tuning uses 0.65-0.75)")
+        if not 0 < decay <= 1:
+            raise ValueError(f"layer_decay={decay} must be in (0, 1] (ViT fine-tuning uses 0.65-0.75)")
         self.decay = decay
     def before_batch(self):
         if not self.training or self.opt is None: return
@@ -175,8 +178,8 @@ def _has_labels(dls):
 def _check_labelled(dls, n_out):
     if not isinstance(dls, DataLoaders): raise TypeError(f"dls must be fastai DataLoaders, got {type(dls).__name__}")
     if not _has_labels(dls):
-        raise ValueError("Fine-tuning needs labelled DataLoaders (images and categories), but these have no vocab: build "
-                         "them with eval_dls(path) or dino_dls(path, labelled=True) from one subfolder per class")
+        raise ValueError("Fine-tuning needs labelled DataLoaders (images and categories), but these have no vocab: "
+                         "build them with eval_dls(path) or dino_dls(path, labelled=True) from one subfolder per class")
     n = len(dls.vocab)
     if n < 2: raise ValueError(f"The data has {n} class ({list(dls.vocab)}): a classifier needs at least 2")
     if n_out is not None and n_out != n:
@@ -196,7 +199,8 @@ def _normalises(dls): return any(isinstance(t, Normalize) for t in getattr(dls.t
 
 def dino_classifier(dls:DataLoaders, src=None, arch='vit_small', which:str='teacher', pool:str='cls', n_last:int=4,
                     n_out:int|None=None, layer_decay:float|None=None, head_drop:float=0., freeze:bool|None=None,
-                    train_bn:bool=False, metrics=accuracy, loss_func=None, opt_func=Adam, cbs=None, **kwargs) -> Learner:
+                    train_bn:bool=False, metrics=accuracy, loss_func=None, opt_func=Adam, cbs=None,
+                    **kwargs) -> Learner:
     "A fastai classification `Learner`: the `which` backbone of `src` (None: random) + a linear head on `pool` features"
     n_out = _check_labelled(dls, n_out)
     if getattr(dls.train, 'shuffle', True) is False:
@@ -219,7 +223,8 @@ def train_labels(dls) -> Tensor:
     return torch.tensor([int(ds[i][-1]) for i in range(len(ds))])
 
 def few_label_subset(labels:Tensor, shots:int|None=None, fraction:float|None=None, seed:int=0) -> list:
-    "Indices of `shots` items per class (or `fraction` of each class, at least one), drawn with `seed`; nested across budgets"
+    ("Indices of `shots` items per class (or `fraction` of each "
+     "class, at least one), drawn with `seed`; nested across budgets")
     if (shots is None) == (fraction is None): raise ValueError("Pass either shots= (labels per class) or fraction=")
     if fraction is not None and not 0 < fraction <= 1: raise ValueError(f"fraction={fraction} must be in (0, 1]")
     if shots is not None and shots < 1: raise ValueError(f"shots={shots} must be >= 1 labelled image per class")
@@ -254,7 +259,8 @@ def _valid_acc(learn) -> float:
 def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1, 2), methods=('linear', 'finetune'),
                    arch='vit_small', which:str='teacher', probe_pool:str|None=None, probe_epochs:int=100,
                    probe_lr:float=0.01, ft_epochs:int=5, ft_freeze_epochs:int=1, ft_lr:float=1e-3, bs:int=64, **kwargs):
-    "Accuracy (%) on `dls.valid` with few training labels: linear probe and/or fine-tuning, per budget and seed, as a DataFrame"
+    ("Accuracy (%) on `dls.valid` with few training labels: linear "
+     "probe and/or fine-tuning, per budget and seed, as a DataFrame")
     import pandas as pd
     from self_supervised.evaluation import extract_features, linear_probe_features, probe_mode
     _check_labelled(dls, None)
@@ -291,7 +297,8 @@ def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1
             rows.append(('fine-tune', b, len(subsets[b, seeds[0]]), accs))
     def _name(b): return f'{b[1]} per class' if b[0] == 'shots' else f'{100 * b[1]:g}%'
     df = pd.DataFrame([{'method': m, 'labels': _name(b), 'n_train': n, **{f'seed {s}': a for s, a in zip(seeds, accs)},
-                        'mean': float(np.mean(accs)), 'std': float(np.std(accs, ddof=1)) if len(accs) > 1 else float('nan')}
+                        'mean': float(np.mean(accs)),
+                        'std': float(np.std(accs, ddof=1)) if len(accs) > 1 else float('nan')}
                        for m, b, n, accs in rows])
     return df
 
@@ -316,7 +323,8 @@ def dino_from_backbone(dls:DataLoaders, src, arch='vit_small', which:str='teache
     if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')) and 'patch' not in arch:
         ekw.setdefault('patch_size', kwargs.pop('patch_size', 16))
     cbs = L(kwargs.pop('cbs', None)) + ([FreezeBackbone(freeze_epochs)] if freeze_epochs else [])
-    learn = dino_learner(dls, arch.split('.')[0] if isinstance(arch, str) else arch, encoder_kwargs=ekw, cbs=cbs, **kwargs)
+    learn = dino_learner(dls, arch.split('.')[0] if isinstance(arch, str) else arch, encoder_kwargs=ekw, cbs=cbs,
+                         **kwargs)
     sd = backbone_state(src, which)
     name = str(src) if not isinstance(src, dict) else 'the state dict'
     _check_same_vit(sd, learn.model.backbone('student'), name)

@@ -23,13 +23,16 @@ def _entropy(p:Tensor) -> Tensor:
 @torch.no_grad()
 def collapse_stats(student_out:Tensor, teacher_out:Tensor, center:Tensor|float, teacher_temp:float,
                    student_temp:float=0.1, n_global:int=2) -> dict:
-    "Teacher entropy, KL(teacher || student) and cross-entropy over the loss's pairs, batch-average teacher entropy (0-dim tensors)"
+    ("Teacher entropy, KL(teacher || student) and cross-entropy over "
+     "the loss's pairs, batch-average teacher entropy (0-dim tensors)")
     K = teacher_out.shape[-1]
-    if student_out.shape[-1] != K: raise ValueError(f"student and teacher outputs differ in width: {student_out.shape[-1]} vs {K}")
+    if student_out.shape[-1] != K:
+        raise ValueError(f"student and teacher outputs differ in width: {student_out.shape[-1]} vs {K}")
     nt = teacher_out.shape[0]
     if nt % n_global: raise ValueError(f"teacher_out has {nt} rows, not a multiple of n_global={n_global}")
     bs = nt // n_global
-    if student_out.shape[0] % bs: raise ValueError(f"student_out has {student_out.shape[0]} rows, not a multiple of the batch size {bs}")
+    if student_out.shape[0] % bs:
+        raise ValueError(f"student_out has {student_out.shape[0]} rows, not a multiple of the batch size {bs}")
     n_crops = student_out.shape[0] // bs
     if n_crops < 2: raise ValueError("The loss needs pairs of different views: at least 2 crops")
     c = center.float() if isinstance(center, Tensor) else center
@@ -149,7 +152,8 @@ class CollapseMonitor(Callback):
 def plot(self:CollapseMonitor, per_batch:bool|None=None, save=None):
     "Plot entropy (with ln K), KL, loss / ln K and centre norm per epoch (or per batch with `every_batch`)"
     import matplotlib.pyplot as plt
-    if not self.stats: raise ValueError("Nothing recorded yet: train with the CollapseMonitor among the callbacks first")
+    if not self.stats:
+        raise ValueError("Nothing recorded yet: train with the CollapseMonitor among the callbacks first")
     df = self.df
     per_batch = self.every_batch and bool(self.batch_stats) if per_batch is None else per_batch
     if per_batch:
@@ -167,14 +171,15 @@ def plot(self:CollapseMonitor, per_batch:bool|None=None, save=None):
     axs[1].plot(x, src.kl, marker=marker, color='C2'); axs[1].axhline(0, color='grey', ls=':')
     axs[2].plot(x, src.loss_lnK, marker=marker, color='C3'); axs[2].axhline(1, color='k', ls=':')
     axs[3].plot(df.epoch + 1, df.center_norm, marker='o', color='C4')
-    for ax, title in zip(axs, ['entropy (nats)', 'KL(teacher || student) (nats)', 'loss / ln K', 'centre norm (epoch end)']):
+    for ax, title in zip(axs,
+                         ['entropy (nats)', 'KL(teacher || student) (nats)', 'loss / ln K', 'centre norm (epoch end)']):
         ax.set_title(title, fontsize=10); ax.set_xlabel('epoch')
     axs[0].legend(fontsize=7)
     fig.tight_layout()
     if save is not None: fig.savefig(save, dpi=100)
     return fig
 
-# %% ../nbs/31_monitor.ipynb #92b65ff4
+# %% ../nbs/31_monitor.ipynb #e716d3ab
 class PlainProgress(Callback):
     "fastai's epoch table as plain printed lines (no progress bars), for output that is not a terminal"
     order = ProgressCallback.order

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, warnings
 from pathlib import Path
 import numpy as np
+from fastcore.meta import delegates
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from PIL import Image
@@ -304,6 +305,7 @@ def show_propagation(frames, masks, gt=None, idxs=None, n:int=6, size:float=2., 
     return fig
 
 # %% ../nbs/37_video_segmentation.ipynb #b2986402
+@delegates(propagate_masks, but=['names'])
 def davis_eval(model, root, split:str='val', resolution:str='480p', videos=None, out_dir=None, **kwargs) -> dict:
     "J&F (%) of label propagation on a DAVIS 2017 folder: global scores and per-video results"
     root = Path(root)

@@ -40,10 +40,11 @@ class DINOModel(Module):
         if teacher is None: teacher = deepcopy(student)
         try: teacher.load_state_dict(student.state_dict())
         except RuntimeError as e:
-            raise ValueError("The teacher must have the student's architecture (its weights start as an exact copy of the "
-                             f"student's), but loading the student's weights into it failed:\n{e}") from None
+            raise ValueError("The teacher must have the student's architecture (its weights start as an exact copy of "
+                             f"the student's), but loading the student's weights into it failed:\n{e}") from None
         for p in teacher.parameters(): p.requires_grad_(False)
-        if n_global < 1: raise ValueError(f"n_global={n_global}: the teacher needs at least one global crop (DINO uses 2)")
+        if n_global < 1:
+            raise ValueError(f"n_global={n_global}: the teacher needs at least one global crop (DINO uses 2)")
         self.student,self.teacher,self.n_global = student,teacher,n_global
         self.register_buffer('center', torch.zeros(1, out_dim or _out_dim(teacher)))
 
@@ -67,7 +68,8 @@ class DINOModel(Module):
 # %% ../../nbs/10_vision.dino.ipynb #7049c597
 def _check_temp(name, v):
     if not (isinstance(v, (int,float)) and v > 0):
-        raise ValueError(f"{name}={v!r}: temperatures must be > 0 (DINO uses student_temp=0.1, teacher_temp 0.04..0.07)")
+        raise ValueError(f"{name}={v!r}: temperatures must be > 0 (DINO uses student_temp=0.1, teacher_temp "
+                         "0.04..0.07)")
 
 # %% ../../nbs/10_vision.dino.ipynb #ad870a98
 def dino_loss(student_out:Tensor, teacher_out:Tensor, center:Tensor, teacher_temp:float, student_temp:float=0.1,
@@ -78,8 +80,8 @@ def dino_loss(student_out:Tensor, teacher_out:Tensor, center:Tensor, teacher_tem
     if nt % n_global: raise ValueError(f"teacher_out has {nt} rows, not a multiple of n_global={n_global}")
     bs = nt // n_global
     if student_out.shape[-1] != K or student_out.shape[0] % bs:
-        raise ValueError(f"student_out {tuple(student_out.shape)} does not match teacher_out {tuple(teacher_out.shape)}: "
-                         f"rows must be n_crops * batch ({bs}) with the same width")
+        raise ValueError(f"student_out {tuple(student_out.shape)} does not match teacher_out "
+                         f"{tuple(teacher_out.shape)}: rows must be n_crops * batch ({bs}) with the same width")
     n_crops = student_out.shape[0] // bs
     if n_crops < n_global: raise ValueError(f"the student saw {n_crops} crops, fewer than the {n_global} global crops")
     t = F.softmax((teacher_out.float() - center.float()) / teacher_temp, dim=-1).view(n_global, bs, K)
@@ -108,9 +110,11 @@ def teacher_sum(teacher_out:Tensor, sync:bool=True):
 def update_center(center:Tensor, teacher_out:Tensor|None=None, center_momentum:float=0.9, out_sum=None, n=None,
                   sync:bool=True):
     "EMA of the teacher outputs' mean (over all processes if `sync`), in place: `c = m*c + (1-m)*mean`"
-    if not 0 <= center_momentum <= 1: raise ValueError(f"center_momentum={center_momentum} must be in [0, 1] (DINO uses 0.9)")
+    if not 0 <= center_momentum <= 1:
+        raise ValueError(f"center_momentum={center_momentum} must be in [0, 1] (DINO uses 0.9)")
     if out_sum is None: out_sum,n = teacher_sum(teacher_out, sync=sync)
-    elif sync and _dist_ready(): dist.all_reduce(out_sum); dist.all_reduce(n)  # sums of several micro-batches, reduced in place
+    elif sync and _dist_ready():
+        dist.all_reduce(out_sum); dist.all_reduce(n)  # sums of several micro-batches, reduced in place
     center.mul_(center_momentum).add_(out_sum / n, alpha=1 - center_momentum)
     return center
 
@@ -119,18 +123,20 @@ def _iter_of(pos, n_total): return min(int(round(pos * n_total)), n_total - 1)
 
 # %% ../../nbs/10_vision.dino.ipynb #3fac88a2
 class SchedIter:
-    "Evaluate a fastai schedule `f` at iteration-exact positions i/N (avoids float drift in the accumulated `pct_train`)"
+    ("Evaluate a fastai schedule `f` at iteration-exact positions "
+     "i/N (avoids float drift in the accumulated `pct_train`)")
     def __init__(self, f, n_total:int): store_attr()
     def __call__(self, pos): return self.f(_iter_of(pos, self.n_total) / self.n_total)
-    def __repr__(self): return f'SchedIter({self.f.__name__ if hasattr(self.f, "__name__") else self.f}, {self.n_total})'
+    def __repr__(self):
+        return f'SchedIter({self.f.__name__ if hasattr(self.f, "__name__") else self.f}, {self.n_total})'
 
 # %% ../../nbs/10_vision.dino.ipynb #e1cb1478
 class SchedWarmupCos:
     "Linear warm-up over `warmup_iters` (end point included, as `np.linspace`), then cosine to `end`, per iteration"
     def __init__(self, base:float, end:float, warmup_iters:int, n_total:int, start:float=0.):
         if warmup_iters >= n_total:
-            raise ValueError(f"the warm-up ({warmup_iters} iterations) must be shorter than the run ({n_total} iterations): "
-                             "use fewer warm-up epochs or train longer")
+            raise ValueError(f"the warm-up ({warmup_iters} iterations) must be shorter than the run ({n_total} "
+                             "iterations): use fewer warm-up epochs or train longer")
         store_attr()
         self.warm,self.cos = SchedLin(start, base), SchedCos(base, end)
     def __call__(self, pos):
@@ -168,7 +174,8 @@ def _train_iters(learn) -> int:
     "Training batches per epoch on this process, also before fastai's `DistributedTrainer` has sharded the loader"
     dl,ws = learn.dls.train,num_distrib()
     fd = sys.modules.get('fastai.distributed')  # no DistributedTrainer can exist unless fastai.distributed was imported
-    if ws > 1 and fd is not None and not isinstance(dl, fd.DistributedDL) and any(isinstance(c, fd.DistributedTrainer) for c in learn.cbs):
+    if (ws > 1 and fd is not None and not isinstance(dl, fd.DistributedDL)
+            and any(isinstance(c, fd.DistributedTrainer) for c in learn.cbs)):
         return -(-len(dl) // ws)  # what DistributedDL's len will be once fit starts
     return len(dl)
 
@@ -178,7 +185,8 @@ DINO_HYPERS = ('teacher_temp', 'momentum_teacher')
 def _no_wd(p, name): return p.ndim <= 1 or name.endswith('.bias')
 
 def split_wd_groups(opt:OptimWrapper, student:nn.Module):
-    "Register DINO's schedule names in a wrapped torch optimizer; put the student's biases and 1-D params in `no_wd` groups"
+    ("Register DINO's schedule names in a wrapped torch optimizer; "
+     "put the student's biases and 1-D params in `no_wd` groups")
     for k in DINO_HYPERS: opt.fwd_map.setdefault(k, k); opt.bwd_map.setdefault(k, k)
     no = {id(p) for n,p in student.named_parameters() if _no_wd(p, n)}
     groups = []
@@ -202,11 +210,11 @@ class DINO(Callback):
         warmup_teacher_temp_epochs:int=0,   # Epochs of linear teacher-temperature warm-up (paper: 30)
         student_temp:float=0.1,             # Student temperature
         center_momentum:float=0.9,          # EMA rate of the centre
-        momentum_teacher:float=0.996,       # Start of the cosine teacher EMA schedule (end: 1.0); try 0.9995 for batch <= 256
+        momentum_teacher:float=0.996,       # Start of the cosine teacher EMA schedule (to 1); 0.9995 for batch <= 256
         momentum_teacher_end:float=1.0,     # End of the teacher EMA schedule
         weight_decay:float|None=0.04,       # Start of the cosine weight decay schedule (None: leave wd to fastai)
         weight_decay_end:float|None=0.4,    # End of the weight decay schedule
-        freeze_last_layer:int=1,            # Epochs during which the head's last layer gets no update; raise it if the loss does not decrease
+        freeze_last_layer:int=1,            # Epochs with the head's last layer frozen; more if the loss does not fall
         clip_grad:float|None=3.0,           # Per-parameter gradient norm limit (None or 0: no clipping)
         last_layer_name:str='last_layer',   # Parameters whose name contains this are the head's last layer
     ):
@@ -217,7 +225,8 @@ class DINO(Callback):
         if len(aug_pipelines) < n_global:
             raise ValueError(f"{len(aug_pipelines)} aug pipeline(s) for n_global={n_global} global crops: pass one "
                              "pipeline per crop, global crops first (get_dino_aug_pipelines builds them)")
-        for n,v in (('teacher_temp', teacher_temp), ('warmup_teacher_temp', warmup_teacher_temp), ('student_temp', student_temp)):
+        for n,v in (('teacher_temp', teacher_temp), ('warmup_teacher_temp', warmup_teacher_temp),
+                    ('student_temp', student_temp)):
             _check_temp(n, v)
         for n,v in (('center_momentum', center_momentum), ('momentum_teacher', momentum_teacher),
                     ('momentum_teacher_end', momentum_teacher_end)):
@@ -230,7 +239,8 @@ class DINO(Callback):
     def dino_model(self) -> DINOModel:
         m = _unwrap(self.learn.model)
         if not isinstance(m, DINOModel):
-            raise TypeError(f"DINO needs the Learner's model to be a DINOModel(student, teacher), got {type(m).__name__}")
+            raise TypeError("DINO needs the Learner's model to be a DINOModel(student, teacher), got "
+                            f"{type(m).__name__}")
         return m
 
     def after_create(self): self.learn.loss_func = self.lf
@@ -380,11 +390,12 @@ def after_fit(self:DINO):
     self.out_sum = self.out_n = None
 
 # %% ../../nbs/10_vision.dino.ipynb #d5d01cc0
+@delegates(DINO, but=['n_global'])
 def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int=16, pretrained:bool=False,
                  out_dim:int=65536, use_bn_in_head:bool=False, norm_last_layer:bool=True, drop_path_rate:float=0.1,
                  local_crops_number:int=8, global_crops_scale=(0.4, 1.), local_crops_scale=(0.05, 0.4),
                  global_crop_size:int=224, local_crop_size:int=96, opt_func=None, cbs=None, aug_kwargs:dict|None=None,
-                 encoder_kwargs:dict|None=None, head_kwargs:dict|None=None, **dino_kwargs) -> Learner:
+                 encoder_kwargs:dict|None=None, head_kwargs:dict|None=None, **kwargs) -> Learner:
     "A fastai `Learner` that pretrains `arch` with DINO, with the reference's defaults"
     if local_crops_number < 0: raise ValueError(f"local_crops_number={local_crops_number} must be >= 0")
     for n,v in (('out_dim', out_dim), ('global_crop_size', global_crop_size), ('local_crop_size', local_crop_size)):
@@ -396,7 +407,8 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
     def _enc(dpr): return create_encoder(arch, pretrained=pretrained, drop_path_rate=dpr, **ekw)
     s_enc,t_enc = _enc(drop_path_rate),_enc(0.)
     dim = encoder_dim(s_enc)  # e.g. Swin's embed_dim is not its output width
-    def _head(): return DINOHead(dim, out_dim, use_bn=use_bn_in_head, norm_last_layer=norm_last_layer, **(head_kwargs or {}))
+    def _head(): return DINOHead(dim, out_dim, use_bn=use_bn_in_head, norm_last_layer=norm_last_layer,
+                                 **(head_kwargs or {}))
     student = nn.Sequential(MultiCropWrapper(s_enc), _head())
     teacher = nn.Sequential(MultiCropWrapper(t_enc), _head())
     model = DINOModel(student, teacher)
@@ -405,17 +417,20 @@ def dino_learner(dls:DataLoaders, arch:str|nn.Module='vit_small', patch_size:int
                                   max_scales=(global_crops_scale[1], local_crops_scale[1]), **(aug_kwargs or {}))
     ms = getattr(dls, 'max_size', None)
     if ms is not None and ms < global_crop_size:
-        raise ValueError(f"global_crop_size={global_crop_size} is larger than the DataLoaders' max_size={ms} (the bound "
+        raise ValueError(f"global_crop_size={global_crop_size} is larger than the DataLoaders' max_size={ms} (the "
+                         "bound "
                          "on the photos' shorter side), so every crop would be enlarged: build them with a larger "
                          f"max_size (e.g. dino_dls(..., max_size={2 * global_crop_size})) or lower global_crop_size")
     opt_func = ifnone(opt_func, partial(ForeachAdam, mom=0.9, sqr_mom=0.999, eps=1e-8))
-    return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **dino_kwargs)] + L(cbs))
+    return Learner(dls, model, loss_func=noop, opt_func=opt_func, cbs=[DINO(augs, **kwargs)] + L(cbs))
 
 # %% ../../nbs/10_vision.dino.ipynb #06d4e0ad
 @patch
+@delegates(Learner.fit)
 def fit_dino(self:Learner, n_epoch:int, lr:float|None=None, min_lr:float=1e-6, warmup_epochs:int=10,
              cbs=None, **kwargs):
-    "Train with the reference's lr schedule: warm-up to `lr` (default 0.0005 * total batch / 256), then cosine to `min_lr`"
+    ("Train with the reference's lr schedule: warm-up to `lr` "
+     "(default 0.0005 * total batch / 256), then cosine to `min_lr`")
     if n_epoch <= warmup_epochs:
         raise ValueError(f"warmup_epochs={warmup_epochs} must be smaller than n_epoch={n_epoch}: pass e.g. "
                          f"warmup_epochs={max(n_epoch // 10, 0)} for a short run")
