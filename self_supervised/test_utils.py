@@ -58,7 +58,7 @@ def imagenette_train() -> Path|None:
     for p in (Path('../shared/data'), Path('../../shared/data')):
         if (p/'imagenette2-224'/'train').is_dir(): return p/'imagenette2-224'/'train'
 
-# %% ../nbs/97_test_utils.ipynb #378a15de
+# %% ../nbs/97_test_utils.ipynb #f6572fb3
 ADAMW = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8)  # fastai's Adam with decoupled decay at torch's AdamW defaults
 
 def tiny_vit(seed:int|None=0, patch_size:int=8, depth:int=2, **kwargs) -> nn.Module:
@@ -67,14 +67,14 @@ def tiny_vit(seed:int|None=0, patch_size:int=8, depth:int=2, **kwargs) -> nn.Mod
     return vit_tiny(patch_size=patch_size, depth=depth, **kwargs)
 
 def tiny_dino(n_local:int=2, out_dim:int=64, depth:int=2, drop_path_rate:float=0., aug_pipelines=None, seed:int=0,
-              **dino_kwargs):
+              model_cls=DINOModel, cb_cls=DINO, **dino_kwargs):
     "A `DINOModel` on 2-block ViT-tiny/8s for 32 px global and 16 px local crops, and its `DINO` callback"
     set_seed(seed)
     def enc(dpr): return MultiCropWrapper(tiny_vit(None, depth=depth, img_size=32, drop_path_rate=dpr))
     def head(): return DINOHead(192, out_dim, hidden_dim=64, bottleneck_dim=32)
-    model = DINOModel(nn.Sequential(enc(drop_path_rate), head()), nn.Sequential(enc(0.), head()))
+    model = model_cls(nn.Sequential(enc(drop_path_rate), head()), nn.Sequential(enc(0.), head()))
     augs = ifnone(aug_pipelines, get_dino_aug_pipelines(num_crops=(2, n_local), crop_sizes=(32, 16)))
-    return model, DINO(augs, **dino_kwargs)
+    return model, cb_cls(augs, **dino_kwargs)
 
 def tiny_learner(dls, cbs=(), opt_func=ADAMW, **kwargs) -> Learner:
     "A `Learner` on `dls` with `tiny_dino(**kwargs)`'s model and callback (then `cbs`) and AdamW"
