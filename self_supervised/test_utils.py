@@ -33,18 +33,19 @@ from .layers import DINOHead, MultiCropWrapper
 from .models.vision_transformer import vit_tiny
 from .vision.dino import DINO, DINOModel, dino_learner
 
-# %% ../nbs/97_test_utils.ipynb #e6abf5e7
+# %% ../nbs/97_test_utils.ipynb #bd6fd8a5
 def temp_folder(prefix:str='self_supervised-test-') -> Path:
     "A new empty folder under the system's temporary directory, removed with its contents when this process exits"
     path = Path(tempfile.mkdtemp(prefix=prefix))
     # multiprocessing's exit function runs at interpreter exit (it is registered with atexit) and at the end of
     # multiprocessing workers, which leave with os._exit; a forked child starts with an empty registry
-    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs=dict(ignore_errors=True), exitpriority=0)
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs=dict(ignore_errors=True),
+                                  exitpriority=0)
     return path
 
-# %% ../nbs/97_test_utils.ipynb #bf8de203
+# %% ../nbs/97_test_utils.ipynb #9463dd1e
 def labelled_photos(dest:str|Path, max_size:int|None=None) -> Path:
-    "The sample photos in class folders `gray` (equal RGB channels) and `colour` under `dest`, links or `max_size` thumbnails"
+    "The sample photos in class folders `gray` (equal RGB channels) and `colour` in `dest`: links, or thumbnails"
     dest = Path(dest)
     for f in sorted(sample_images_path().iterdir()):
         im = Image.open(f).convert('RGB'); a = np.asarray(im)
@@ -114,7 +115,7 @@ def dino_loss_loop(s:Tensor, t:Tensor, c, tt:float, st:float=0.1, n_global:int=2
     "The DINO loss as a loop over view pairs: the mean over pairs of the cross-entropy H(P_t, P_s), batch-averaged"
     return torch.stack([-(p * l).sum(-1).mean() for p, l in dino_pairs(s, t, c, tt, st, n_global)]).mean()
 
-# %% ../nbs/97_test_utils.ipynb #d82febb8
+# %% ../nbs/97_test_utils.ipynb #26dc931f
 def _grads(net): return {n: None if p.grad is None else p.grad.clone() for n, p in net.named_parameters()}
 
 class StepRecord(Callback):
@@ -142,7 +143,7 @@ class LossRecord(Callback):
         if hasattr(m, 'center'): self.centers.append(m.center.detach().clone())
 
 class PoisonBatch(Callback):
-    "Multiply the training batch by NaN at training iteration `at` (counted over all epochs), to make the loss non-finite"
+    "Multiply the training batch by NaN at training iteration `at` (counted over all epochs): a non-finite loss"
     def __init__(self, at:int): self.at = at
     def before_batch(self):
         if self.training and self.train_iter == self.at: self.learn.xb = (self.xb[0] * float('nan'),)
