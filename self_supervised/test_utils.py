@@ -36,12 +36,12 @@ from .layers import DINOHead, MultiCropWrapper
 from .models.vision_transformer import vit_tiny
 from .vision.dino import DINO, DINOModel, dino_learner
 
-# %% ../nbs/97_test_utils.ipynb #bd6fd8a5
+# %% ../nbs/97_test_utils.ipynb #c657bd98
 def temp_folder(prefix:str='self_supervised-test-') -> Path:
     "A new empty folder under the system's temporary directory, removed with its contents when this process exits"
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    # multiprocessing's exit function runs at interpreter exit (it is registered with atexit) and at the end of
-    # multiprocessing workers, which leave with os._exit; a forked child starts with an empty registry
+    # multiprocessing's finalizers run at interpreter exit (through atexit) and at the end of multiprocessing workers,
+    # which skip atexit; a forked child starts with an empty registry
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(path),), kwargs=dict(ignore_errors=True),
                                   exitpriority=0)
     return path
