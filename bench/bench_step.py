@@ -24,20 +24,13 @@ from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, e
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
 from self_supervised.optimizer import ForeachAdam
 from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
+from self_supervised.test_utils import dino_loss_loop
 
 # ---------------------------------------------------------------------------------------------------------------
 # The reference's way of doing each piece (written from the spec: loops over parameters and over view pairs)
 def ref_loss(student_out, teacher_out, center, teacher_temp, student_temp=0.1, n_global=2):
-    "Double loop over (teacher global view, student view) pairs, skipping same views"
-    n_crops = student_out.shape[0] // (teacher_out.shape[0] // n_global)
-    s = (student_out.float() / student_temp).chunk(n_crops)
-    t = F.softmax((teacher_out.float() - center) / teacher_temp, dim=-1).detach().chunk(n_global)
-    total, n = 0, 0
-    for i, q in enumerate(t):
-        for v in range(n_crops):
-            if v == i: continue
-            total = total + torch.sum(-q * F.log_softmax(s[v], dim=-1), dim=-1).mean(); n += 1
-    return total / n
+    "Double loop over (teacher global view, student view) pairs, skipping same views: the test utilities' loop, in float32"
+    return dino_loss_loop(student_out.float(), teacher_out.float().detach(), center, teacher_temp, student_temp, n_global)
 
 def ref_clip(params, clip):
     "Per-parameter clipping as the reference writes it: a norm per parameter read back to Python (a host sync each)"

@@ -13,10 +13,10 @@ import json, math, sys, time, warnings
 from pathlib import Path
 import torch
 from fastai.basics import Callback, set_seed
-from fastai.callback.fp16 import MixedPrecision
 from self_supervised.data import dino_dls
 from self_supervised.vision.dino import dino_learner, _unwrap
 import self_supervised.distributed  # noqa: F401  (Learner.dino_compile)
+from self_supervised.test_utils import GradOverflow as Overflow   # an infinite gradient on one step
 
 assert torch.cuda.is_available(), "tools/gpu_check.py needs a CUDA GPU"
 out = Path(sys.argv[1] if len(sys.argv) > 1 else '.'); out.mkdir(parents=True, exist_ok=True)
@@ -27,21 +27,6 @@ class Rec(Callback):
     def before_fit(self): self.losses = []
     def after_batch(self):
         if self.training: self.losses.append(float(self.loss))
-
-class Overflow(Callback):
-    "An infinite gradient on step `at`; snapshots student, teacher and scale around it"
-    order = MixedPrecision.order - 1
-    def __init__(self, at): self.at, self.log = at, {}
-    def snap(self):
-        m = _unwrap(self.learn.model)
-        return dict(t=[p.detach().clone() for p in m.teacher.parameters()], s=[p.detach().clone() for p in m.student.parameters()],
-                    scale=self.learn.scaler.get_scale())
-    def before_batch(self):
-        if self.training and self.train_iter == self.at: self.log['before'] = self.snap()
-    def after_backward(self):
-        if self.train_iter == self.at: next(_unwrap(self.learn.model).student.parameters()).grad.fill_(float('inf'))
-    def after_batch(self):
-        if self.training and self.train_iter == self.at + 1: self.log['after'] = self.snap()
 
 def run(amp=None, compile=False, cbs=(), epochs=4):
     set_seed(0, reproducible=True)
