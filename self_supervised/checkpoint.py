@@ -17,7 +17,8 @@ __all__ = ['NoSpaceError', 'SaveError', 'atomic_save', 'CheckpointError', 'read_
            'load_dino_weights', 'export_backbone']
 
 # %% ../nbs/40_checkpoint.ipynb #4108bef8
-from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups, _dist_ready
+from .vision.dino import DINO, DINOModel, split_wd_groups, _dist_ready
+from .layers import unwrap_model, backbone_of
 import torch.distributed as dist
 from fastai.optimizer import OptimWrapper
 
@@ -160,7 +161,7 @@ def _tuples(o): return tuple(_tuples(v) for v in o) if isinstance(o, (list, tupl
 def _dino_cb(learn): return first(cb for cb in learn.cbs if isinstance(cb, DINO))
 
 def _model(o) -> DINOModel:
-    m = _unwrap(getattr(o, 'model', o))
+    m = unwrap_model(getattr(o, 'model', o))
     if not isinstance(m, DINOModel): raise TypeError(f"Expected a Learner with a DINOModel or a DINOModel, got {type(m).__name__}")
     return m
 
@@ -172,7 +173,7 @@ def checkpoint_state(learn:Learner, epoch:int|None=None, **extra) -> dict:
     n_iter = len(learn.dls.train) if getattr(learn, 'dls', None) is not None else None
     return _plain(dict(
         format='self_supervised.dino/1',
-        student=_unwrap(m.student).state_dict(), teacher=_unwrap(m.teacher).state_dict(),
+        student=unwrap_model(m.student).state_dict(), teacher=unwrap_model(m.teacher).state_dict(),
         dino_loss={'center': m.center}, optimizer=learn.opt.state_dict() if learn.opt is not None else None,
         fp16_scaler=scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
         epoch=ifnone(epoch, getattr(learn, 'epoch', -1) + 1), n_epoch=getattr(learn, 'n_epoch', None), n_iter=n_iter,
@@ -280,8 +281,8 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
         raise CheckpointError(f"{path} is not one of our checkpoints (the authors' layout?): load its weights with "
                               "load_dino_weights(learn.model, path); its optimizer state is torch's and cannot be resumed")
     m = _model(self)
-    _load_into(_unwrap(m.student), ck['student'], 'student in the checkpoint')
-    _load_into(_unwrap(m.teacher), ck['teacher'], 'teacher in the checkpoint')
+    _load_into(unwrap_model(m.student), ck['student'], 'student in the checkpoint')
+    _load_into(unwrap_model(m.teacher), ck['teacher'], 'teacher in the checkpoint')
     c = ck['dino_loss']['center']
     if c.shape != m.center.shape:
         raise CheckpointError(f"The checkpoint's centre has shape {tuple(c.shape)}, the model's {tuple(m.center.shape)}: "
@@ -290,7 +291,7 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
     if with_opt and ck.get('optimizer') is not None:
         if self.opt is None: self.create_opt()
         if isinstance(self.opt, OptimWrapper):   # a PyTorch optimizer: its own state dict, DINO's param groups
-            split_wd_groups(self.opt, _unwrap(m.student))
+            split_wd_groups(self.opt, unwrap_model(m.student))
             try: self.opt.load_state_dict(ck['optimizer'])
             except (ValueError, KeyError) as e:
                 raise CheckpointError(f"The optimizer state does not match this Learner's optimizer ({e}): "
@@ -434,12 +435,12 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     name = src if not isinstance(src, dict) else 'state dict'
     sd = read_checkpoint(src) if not isinstance(src, dict) else src
-    model = _unwrap(getattr(model, 'model', model))
+    model = unwrap_model(getattr(model, 'model', model))
     full = isinstance(sd.get('teacher'), dict) or isinstance(sd.get('student'), dict)
     if sd.get('format') == 'self_supervised.dino/1':
         if isinstance(model, DINOModel):
-            _load_into(_unwrap(model.student), sd['student'], f'student in {name}')
-            _load_into(_unwrap(model.teacher), sd['teacher'], f'teacher in {name}')
+            _load_into(unwrap_model(model.student), sd['student'], f'student in {name}')
+            _load_into(unwrap_model(model.teacher), sd['teacher'], f'teacher in {name}')
             with torch.no_grad(): model.center.copy_(sd['dino_loss']['center'])
             return model
         # a bare backbone: turn our keys into the authors' layout
@@ -450,7 +451,7 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
         if isinstance(model, DINOModel):
             for part in ('student', 'teacher'):
                 bb,hd = _split(sd[part])
-                net = _unwrap(getattr(model, part))
+                net = unwrap_model(getattr(model, part))
                 enc = model.backbone(part)
                 _load_into(enc, _resample_pos(bb, enc), f'{part} backbone in {name}')
                 head = net[-1] if isinstance(net, nn.Sequential) else None
@@ -480,7 +481,6 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
 def export_backbone(src, path:str|Path, which:str='teacher') -> Path:
     "Write the `which` backbone of a Learner/DINOModel (or a bare backbone) as timm-compatible safetensors, atomically"
     from safetensors.torch import save_file
-    m = _unwrap(getattr(src, 'model', src))
-    enc = m.backbone(which) if isinstance(m, DINOModel) else m
+    enc = backbone_of(src, which)
     sd = {k: v.detach().cpu().contiguous() for k,v in enc.state_dict().items()}
     return atomic_save(sd, Path(path), save=lambda o,p: save_file(o, p, metadata={'format': 'pt'}))

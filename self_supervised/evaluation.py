@@ -4,7 +4,8 @@
 
 # %% ../nbs/30_evaluation.ipynb #a556b0ed
 from __future__ import annotations
-import math, warnings, inspect
+import math, warnings
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -15,9 +16,9 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
-           'get_backbone', 'backbone_features', 'photo_squares', 'extract_features', 'knn_classify', 'knn_accuracy',
-           'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe',
-           'KNNMonitor', 'OnlineLinearProbe']
+           'get_backbone', 'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'extract_features',
+           'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures',
+           'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -38,7 +39,7 @@ from fastai.data.core import DisplayedTransform, Transform, Pipeline  # fastcore
 
 # %% ../nbs/30_evaluation.ipynb #d1e6118d
 from .data import split_by_class, bad_image_files
-from .layers import create_encoder
+from .layers import create_encoder, backbone_of
 
 # %% ../nbs/30_evaluation.ipynb #af4f5018
 _BICUBIC = tvt.InterpolationMode.BICUBIC
@@ -135,13 +136,10 @@ def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn
     "The backbone to evaluate in `model`: a `Learner`, a `DINOModel`, a bare backbone, or a safetensors file (with `arch`)"
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     if isinstance(model, (str, Path)): return load_backbone(model, arch, which, **kwargs)
-    if isinstance(model, Learner): model = model.model
-    while isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)): model = model.module
-    if not isinstance(model, nn.Module):
+    if not isinstance(model, (nn.Module, Learner)):
         raise TypeError(f"Cannot evaluate a {type(model).__name__}: pass a Learner, a DINOModel, an nn.Module backbone "
                         "or a safetensors file with arch=")
-    if inspect.isfunction(getattr(type(model), 'backbone', None)): return model.backbone(which)  # a DINOModel
-    return model
+    return backbone_of(model, which)
 
 # %% ../nbs/30_evaluation.ipynb #d4260446
 _MODES = ('cls', 'last4', 'cls_avgpool')
@@ -196,9 +194,24 @@ def _normalize(x:Tensor, normalize:bool=True) -> Tensor:
     mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in (imagenet_mean, imagenet_std))
     return (x - mean) / std
 
-def _model_device(m:nn.Module):
-    p = next(m.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
+def model_device(m:nn.Module) -> torch.device:
+    "The device of `m`'s first parameter (or buffer); the CPU for a module without either"
+    t = next(m.parameters(), None)
+    if t is None: t = next(m.buffers(), None)
+    return t.device if t is not None else torch.device('cpu')
+
+@contextmanager
+def eval_mode(model:nn.Module, device=None):
+    "`model` in eval mode on `device` (default: where it is) inside the block, which gets the device; then as it was"
+    orig = model_device(model)
+    dev = torch.device(device) if device is not None else orig
+    modes = [(m, m.training) for m in model.modules()]   # each submodule's own mode (a frozen part may be in eval)
+    try:
+        model.to(dev).eval()
+        yield dev
+    finally:
+        model.to(orig)
+        for m, t in modes: m.training = t
 
 def _eval_loader(dl):
     "`dl` read in order with every item: fastai loaders are re-made without shuffle/drop_last (and with all items)"
@@ -220,19 +233,13 @@ def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=
         return [extract_features(model, d, which, mode, n_last, device, amp, normalize, arch) for d in dl.loaders]
     bb = get_backbone(model, which, arch)
     _check_mode(mode, bb)
-    orig_dev = _model_device(bb)
-    dev = torch.device(device) if device is not None else orig_dev
-    was_training = bb.training
     feats, labels = [], []
-    try:
-        bb.to(dev).eval()
-        with torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
-            for b in _eval_loader(dl):
-                x = b[0] if isinstance(b, (tuple, list)) else b
-                f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode, n_last)
-                feats.append(f.float().cpu())
-                if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
-    finally: bb.train(was_training).to(orig_dev)
+    with eval_mode(bb, device) as dev, torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
+        for b in _eval_loader(dl):
+            x = b[0] if isinstance(b, (tuple, list)) else b
+            f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode, n_last)
+            feats.append(f.float().cpu())
+            if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
     if not feats: raise ValueError("The loader gave no batch: it holds no images (an empty validation set? use valid_pct > 0)")
     return torch.cat(feats), (torch.cat(labels) if labels else None)
 
@@ -393,7 +400,7 @@ def linear_probe(model, dls:DataLoaders, which:str='teacher', mode:str|None=None
     bb = get_backbone(model, which, arch)
     mode = ifnone(mode, probe_mode(bb))
     _check_mode(mode, bb)
-    dev = torch.device(device) if device is not None else _model_device(bb)
+    dev = torch.device(device) if device is not None else model_device(bb)
     num_classes = len(dls.vocab) if hasattr(dls, 'vocab') else None
     xv, yv = extract_features(bb, dls.valid, mode=mode, n_last=n_last, device=dev, amp=amp)
     if not augment:
@@ -409,9 +416,7 @@ def linear_probe(model, dls:DataLoaders, which:str='teacher', mode:str|None=None
     net = nn.Sequential(FrozenFeatures(bb, mode, n_last, amp=amp), linear_classifier(xv.shape[1], num_classes))
     pdls = DataLoaders(_augmented_loader(dls.train, bs, min_scale), _tensor_dl(xv, yv.long(), bs, dev), device=dev)
     learn = _probe_learner(pdls, net, splitter=lambda m: [list(m[1].parameters())])
-    was_training, orig_dev = bb.training, _model_device(bb)
-    try: top1 = _fit_probe(learn, epochs, lr, show, cbs=[_ValidOnHead()])
-    finally: bb.train(was_training).to(orig_dev)
+    with eval_mode(bb, dev): top1 = _fit_probe(learn, epochs, lr, show, cbs=[_ValidOnHead()])
     return (top1, learn) if return_learner else top1
 
 # %% ../nbs/30_evaluation.ipynb #4e2ba18d
@@ -494,11 +499,8 @@ class OnlineLinearProbe(Callback):
 
     def _features(self, x):
         bb = get_backbone(self.learn, self.which)
-        was = bb.training
-        try:
-            bb.eval()
-            with torch.no_grad(): return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))), self.mode, self.n_last).float()
-        finally: bb.train(was)
+        with eval_mode(bb), torch.no_grad():
+            return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))), self.mode, self.n_last).float()
 
     def _make_head(self, dim, device):
         st = _rng_states()
@@ -528,7 +530,7 @@ class OnlineLinearProbe(Callback):
         try: xv, yv = extract_features(self.learn, self._valid, self.which, self.mode, self.n_last)
         finally: _set_rng_states(st)
         if yv is None: raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
-        with torch.no_grad(): pred = self.head(xv.to(_model_device(self.head))).argmax(1).cpu()
+        with torch.no_grad(): pred = self.head(xv.to(model_device(self.head))).argmax(1).cpu()
         return 100 * (pred == yv).float().mean().item()
 
     def after_validate(self):

@@ -15,7 +15,8 @@ import torch
 from fastai.basics import Callback, set_seed
 from fastai.callback.fp16 import MixedPrecision
 from self_supervised.data import dino_dls
-from self_supervised.vision.dino import dino_learner, _unwrap
+from self_supervised.vision.dino import dino_learner
+from self_supervised.layers import unwrap_model
 import self_supervised.distributed  # noqa: F401  (Learner.dino_compile)
 
 assert torch.cuda.is_available(), "tools/gpu_check.py needs a CUDA GPU"
@@ -33,13 +34,13 @@ class Overflow(Callback):
     order = MixedPrecision.order - 1
     def __init__(self, at): self.at, self.log = at, {}
     def snap(self):
-        m = _unwrap(self.learn.model)
+        m = unwrap_model(self.learn.model)
         return dict(t=[p.detach().clone() for p in m.teacher.parameters()], s=[p.detach().clone() for p in m.student.parameters()],
                     scale=self.learn.scaler.get_scale())
     def before_batch(self):
         if self.training and self.train_iter == self.at: self.log['before'] = self.snap()
     def after_backward(self):
-        if self.train_iter == self.at: next(_unwrap(self.learn.model).student.parameters()).grad.fill_(float('inf'))
+        if self.train_iter == self.at: next(unwrap_model(self.learn.model).student.parameters()).grad.fill_(float('inf'))
     def after_batch(self):
         if self.training and self.train_iter == self.at + 1: self.log['after'] = self.snap()
 
@@ -54,7 +55,7 @@ def run(amp=None, compile=False, cbs=(), epochs=4):
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
         warnings.simplefilter('ignore'); learn.fit_dino(epochs, lr=5e-4, warmup_epochs=1)
-    m = _unwrap(learn.model)
+    m = unwrap_model(learn.model)
     rec = learn.cbs.filter(lambda c: isinstance(c, Rec))[0]
     return learn, dict(losses=rec.losses, seconds=round(time.time() - t0, 1),
                        fp32_state=all(p.dtype == torch.float32 for p in m.parameters()) and m.center.dtype == torch.float32,
