@@ -16,9 +16,9 @@ from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
-           'get_backbone', 'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'extract_features',
-           'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures',
-           'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
+           'get_backbone', 'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'PooledFeatures',
+           'extract_features', 'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier',
+           'FrozenFeatures', 'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -225,6 +225,23 @@ def _labels(y) -> Tensor:
     y = y.as_subclass(Tensor) if isinstance(y, Tensor) else torch.as_tensor(y)
     return y.detach().cpu()
 
+# %% ../nbs/30_evaluation.ipynb #74414a80
+class PooledFeatures(nn.Module):
+    "A backbone's `pool` features ('cls', 'last4', 'cls_avgpool') of [0,1] images, ImageNet-normalised inside"
+    def __init__(self, backbone:nn.Module, pool:str='cls', n_last:int=4, normalize:bool=True):
+        super().__init__()
+        _check_mode(pool, backbone)
+        self.backbone,self.pool,self.n_last,self.normalize = backbone,pool,n_last,normalize
+        self.register_buffer('mean', torch.tensor(imagenet_mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(imagenet_std).view(1, -1, 1, 1), persistent=False)
+
+    def features(self, x:Tensor) -> Tensor:
+        "The backbone's `pool` features of a [0,1] image batch (normalised here when `normalize`)"
+        if self.normalize: x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        return backbone_features(self.backbone, x, self.pool, self.n_last)
+
+    def forward(self, x): return self.features(x)
+
 # %% ../nbs/30_evaluation.ipynb #11c2756f
 def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=4, device=None, amp:bool=True,
                      normalize:bool=True, arch:str|None=None):
@@ -428,7 +445,25 @@ class _KNNMetric(Metric):
     @property
     def value(self): return self.val
 
-class KNNMonitor(Callback):
+class _EveryEpochs(Callback):
+    "A metric `self.metric` that `measure` sets after validation every `every` epochs and after the last; NaN between"
+    def before_fit(self):
+        self._fitting = True
+        if not any(m is self.metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+
+    def after_validate(self):
+        if not self._fitting: return
+        e = self.epoch + 1
+        self.metric.val = float('nan')
+        if e % self.every == 0 or e == self.n_epoch:
+            self.metric.val = self.measure()
+            self.history.append((self.epoch, self.metric.val))
+
+    def after_fit(self):
+        self._fitting = False
+        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
+
+class KNNMonitor(_EveryEpochs):
     "Every `every` epochs, k-NN top-1 (%) of `which` features of `valid_dl` against `train_dl`, as the metric `knn_top1`"
     order = Recorder.order - 1
     def __init__(self, train_dl, valid_dl=None, every:int=1, k:int=20, T:float=0.07, which:str='teacher',
@@ -438,11 +473,7 @@ class KNNMonitor(Callback):
         if every < 1: raise ValueError(f"every={every} must be >= 1 (epochs between measurements)")
         if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
         store_attr('train_dl,valid_dl,every,k,T,which,mode,feat_kwargs')
-        self.knn_metric,self.history,self._fitting,self._warned = _KNNMetric(name),[],False,False
-
-    def before_fit(self):
-        self._fitting = True
-        if not any(m is self.knn_metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.knn_metric]
+        self.metric,self.history,self._fitting,self._warned = _KNNMetric(name),[],False,False
 
     def measure(self) -> float:
         "k-NN top-1 (%) of the current model"
@@ -453,18 +484,6 @@ class KNNMonitor(Callback):
             warnings.warn(f"KNNMonitor: k={self.k} is larger than the {len(xt)} training images: using k={k}")
             self._warned = True
         return knn_accuracy(xt, yt, xv, yv, ks=[k], T=self.T)[k]['top1']
-
-    def after_validate(self):
-        if not self._fitting: return
-        e = self.epoch + 1
-        self.knn_metric.val = float('nan')
-        if e % self.every == 0 or e == self.n_epoch:
-            self.knn_metric.val = self.measure()
-            self.history.append((self.epoch, self.knn_metric.val))
-
-    def after_fit(self):
-        self._fitting = False
-        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.knn_metric)
 
 # %% ../nbs/30_evaluation.ipynb #18dba9d6
 def _rng_states():
@@ -477,7 +496,7 @@ def _set_rng_states(st):
     random.setstate(st[0]); np.random.set_state(st[1]); torch.set_rng_state(st[2])
     if st[3] is not None: torch.cuda.set_rng_state_all(st[3])
 
-class OnlineLinearProbe(Callback):
+class OnlineLinearProbe(_EveryEpochs):
     "Train a linear layer on detached `which` features of labelled training batches; held-out top-1 (%) as metric `probe_top1`"
     order = 5  # before MixedPrecision (10) enters autocast and before DINO (11) turns the batch into crops
     def __init__(self, valid_dl=None, num_classes:int|None=None, lr:float=1e-3, which:str='teacher', mode:str='cls',
@@ -489,8 +508,7 @@ class OnlineLinearProbe(Callback):
         self.metric,self.head,self.history,self._fitting,self._warned = _KNNMetric(name),None,[],False,False
 
     def before_fit(self):
-        self._fitting = True
-        if not any(m is self.metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+        super().before_fit()
         self._valid = ifnone(self.valid_dl, getattr(self.dls, 'valid', None))
         n = self.num_classes or len(getattr(self.dls, 'vocab', None) or getattr(self._valid, 'vocab', None) or [])
         if not n: raise ValueError("OnlineLinearProbe needs labelled data: build the loaders with dino_dls(path, "
@@ -532,15 +550,3 @@ class OnlineLinearProbe(Callback):
         if yv is None: raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
         with torch.no_grad(): pred = self.head(xv.to(model_device(self.head))).argmax(1).cpu()
         return 100 * (pred == yv).float().mean().item()
-
-    def after_validate(self):
-        if not self._fitting: return
-        e = self.epoch + 1
-        self.metric.val = float('nan')
-        if e % self.every == 0 or e == self.n_epoch:
-            self.metric.val = self.measure()
-            self.history.append((self.epoch, self.metric.val))
-
-    def after_fit(self):
-        self._fitting = False
-        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)

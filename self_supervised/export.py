@@ -15,7 +15,7 @@ __all__ = ['authors_checkpoint', 'save_authors_checkpoint', 'export_onnx', 'onnx
 
 # %% ../nbs/42_export.ipynb #406d70cc
 from .checkpoint import read_checkpoint, atomic_save, checkpoint_state, CheckpointError
-from .evaluation import get_backbone, backbone_features, _check_mode
+from .evaluation import get_backbone, PooledFeatures
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% ../nbs/42_export.ipynb #03897c4a
@@ -51,22 +51,10 @@ def save_authors_checkpoint(src, path:str|Path) -> Path:
     return atomic_save(authors_checkpoint(src), path)
 
 # %% ../nbs/42_export.ipynb #123e86b4
-class _Features(nn.Module):
-    "Backbone features of [0,1] images (the ImageNet normalisation inside the graph)"
-    def __init__(self, backbone, pool='cls', n_last=4, normalize=True):
-        super().__init__()
-        _check_mode(pool, backbone)
-        self.backbone, self.pool, self.n_last, self.normalize = backbone, pool, n_last, normalize
-        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, -1, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, -1, 1, 1), persistent=False)
-    def forward(self, x):
-        if self.normalize: x = (x - self.mean) / self.std
-        return backbone_features(self.backbone, x, self.pool, self.n_last)
-
 def _onnx_model(src, which, pool, n_last, normalize):
     m = getattr(src, 'model', src)
     if type(m).__name__ == 'DINOClassifier': return m  # a fine-tuned classifier: its logits (it normalises itself)
-    return _Features(get_backbone(src, which), pool, n_last, normalize)
+    return PooledFeatures(get_backbone(src, which), pool, n_last, normalize)
 
 def export_onnx(src, path:str|Path, size:int=224, which:str='teacher', pool:str='cls', n_last:int=4,
                 normalize:bool=True, opset:int=18) -> Path:

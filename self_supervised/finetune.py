@@ -31,7 +31,7 @@ from fastai.optimizer import Adam
 # %% ../nbs/33_finetune.ipynb #1b3b134d
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .layers import create_encoder
-from .evaluation import get_backbone, backbone_features, linear_classifier, _check_mode, _is_vit
+from .evaluation import get_backbone, backbone_features, PooledFeatures, linear_classifier, _check_mode, _is_vit
 from .checkpoint import read_checkpoint, load_dino_weights, CheckpointError, _strip, _split
 
 # %% ../nbs/33_finetune.ipynb #b0f7f0b9
@@ -90,26 +90,17 @@ def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) 
     return load_dino_weights(enc, sd, which=which, strict=True)
 
 # %% ../nbs/33_finetune.ipynb #d657b5ae
-class DINOClassifier(nn.Module):
+class DINOClassifier(PooledFeatures):
     "A backbone and a linear head on its `pool` features ('cls', 'cls_avgpool', 'last4') of [0,1] images"
     def __init__(self, backbone:nn.Module, n_out:int, pool:str='cls', n_last:int=4, normalize:bool=True,
                  head_drop:float=0., feat_dim:int|None=None):
-        super().__init__()
-        _check_mode(pool, backbone)
-        self.backbone,self.pool,self.n_last,self.normalize = backbone,pool,n_last,normalize
-        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, -1, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, -1, 1, 1), persistent=False)
+        super().__init__(backbone, pool, n_last, normalize)
         if feat_dim is None:
             d = backbone.embed_dim if _is_vit(backbone) else getattr(backbone, 'num_features', None)
             feat_dim = None if d is None else d * dict(cls=1, cls_avgpool=2, last4=n_last)[pool]
         if feat_dim is None:
             with torch.no_grad(): feat_dim = self.features(torch.zeros(1, 3, 224, 224)).shape[1]
         self.head = nn.Sequential(nn.Dropout(head_drop), linear_classifier(feat_dim, n_out))
-
-    def features(self, x:Tensor) -> Tensor:
-        "The backbone's `pool` features of a [0,1] image batch (normalised here when `normalize`)"
-        if self.normalize: x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
-        return backbone_features(self.backbone, x, self.pool, self.n_last)
 
     def forward(self, x): return self.head(self.features(x))
 
@@ -266,29 +257,26 @@ def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1
     subsets = {(b, s): few_label_subset(y, **{b[0]: b[1]}, seed=s) for b in budgets for s in seeds}  # fails early
     n_cls = len(dls.vocab)
     rows = []
+    def run(method, score):  # one row per budget: `score(budget, seed)` for each seed, each from the same seed state
+        for b in budgets:
+            accs = []
+            for s in seeds: _seed(s); accs.append(score(b, s))
+            rows.append((method, b, len(subsets[b, seeds[0]]), accs))
     if 'linear' in methods:
         body = _get_body(src, arch, which, **kwargs)
         pool = ifnone(probe_pool, probe_mode(body))
         n_last = min(4, len(body.blocks)) if hasattr(body, 'blocks') else 4
         (xt, yt), (xv, yv) = (extract_features(body, d, mode=pool, n_last=n_last) for d in (dls.train, dls.valid))
-        for b in budgets:
-            accs = []
-            for s in seeds:
-                _seed(s)
-                accs.append(linear_probe_features(xt[subsets[b, s]], yt[subsets[b, s]], xv, yv, epochs=probe_epochs,
-                                                  lr=probe_lr, bs=bs, num_classes=n_cls, seed=s))
-            rows.append(('linear probe', b, len(subsets[b, seeds[0]]), accs))
-    if 'finetune' in methods:
-        for b in budgets:
-            accs = []
-            for s in seeds:
-                _seed(s)
-                learn = dino_classifier(_subset_dls(dls, subsets[b, s], bs), src, arch=arch, which=which, **kwargs)
-                with learn.no_bar(), learn.no_logging():
-                    if src is None: learn.fit_one_cycle(ft_epochs + ft_freeze_epochs, ft_lr)
-                    else: learn.fine_tune(ft_epochs, ft_lr, freeze_epochs=ft_freeze_epochs)
-                accs.append(_valid_acc(learn))
-            rows.append(('fine-tune', b, len(subsets[b, seeds[0]]), accs))
+        run('linear probe', lambda b, s: linear_probe_features(xt[subsets[b, s]], yt[subsets[b, s]], xv, yv,
+                                                               epochs=probe_epochs, lr=probe_lr, bs=bs,
+                                                               num_classes=n_cls, seed=s))
+    def fine_tune(b, s):
+        learn = dino_classifier(_subset_dls(dls, subsets[b, s], bs), src, arch=arch, which=which, **kwargs)
+        with learn.no_bar(), learn.no_logging():
+            if src is None: learn.fit_one_cycle(ft_epochs + ft_freeze_epochs, ft_lr)
+            else: learn.fine_tune(ft_epochs, ft_lr, freeze_epochs=ft_freeze_epochs)
+        return _valid_acc(learn)
+    if 'finetune' in methods: run('fine-tune', fine_tune)
     def _name(b): return f'{b[1]} per class' if b[0] == 'shots' else f'{100 * b[1]:g}%'
     df = pd.DataFrame([{'method': m, 'labels': _name(b), 'n_train': n, **{f'seed {s}': a for s, a in zip(seeds, accs)},
                         'mean': float(np.mean(accs)), 'std': float(np.std(accs, ddof=1)) if len(accs) > 1 else float('nan')}
