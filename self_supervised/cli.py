@@ -24,8 +24,8 @@ __all__ = ['REFERENCE', 'SAMPLE_RUN', 'POSITIVE_ADVICE', 'REFERENCE_TRAIN', 'OUT
 # %% ../nbs/20_cli.ipynb #96698d29
 from .data import dino_dls, sample_images_path
 from .vision.dino import dino_learner
-from .checkpoint import (save_checkpoint, export_backbone, SaveCheckpoint, atomic_save, read_checkpoint,
-                                       checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt, NoSpaceError, SaveError)
+from .checkpoint import save_checkpoint, SaveCheckpoint, checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt
+from .weights import export_backbone, atomic_save, read_checkpoint, NoSpaceError, SaveError
 from .monitor import CollapseMonitor
 from .optimizer import LARS
 from .distributed import *

@@ -15,10 +15,10 @@ import torchvision.transforms as tvt
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
-           'get_backbone', 'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'PooledFeatures',
-           'extract_features', 'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier',
-           'FrozenFeatures', 'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
+__all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'get_backbone',
+           'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'PooledFeatures', 'extract_features',
+           'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures',
+           'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -40,6 +40,7 @@ from fastai.data.core import DisplayedTransform, Transform, Pipeline  # fastcore
 # %% ../nbs/30_evaluation.ipynb #d1e6118d
 from .data import split_by_class, bad_image_files
 from .layers import create_encoder, backbone_of
+from .weights import load_backbone
 
 # %% ../nbs/30_evaluation.ipynb #af4f5018
 _BICUBIC = tvt.InterpolationMode.BICUBIC
@@ -102,36 +103,6 @@ def eval_dls(path, size:int=224, resize:int=256, bs:int=64, valid_pct:float=0.2,
     return dblock.dataloaders(files, path=path, bs=bs, shuffle=False, drop_last=False, device=device, **kwargs)
 
 # %% ../nbs/30_evaluation.ipynb #4d1ef944
-def _backbone_state(sd:dict, which:str='teacher') -> dict:
-    "The backbone weights inside a saved state dict: select `which` model if both are there, strip wrapper prefixes"
-    sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
-    if any(k.startswith(('teacher.', 'student.')) for k in sd):
-        if not any(k.startswith(f'{which}.') for k in sd):
-            raise ValueError(f"The file holds no {which} weights (keys start with: {sorted({k.split('.')[0] for k in sd})})")
-        sd = {k[len(which) + 1:]: v for k, v in sd.items() if k.startswith(f'{which}.')}
-    for prefix in ('0.encoder.', 'backbone.', 'encoder.'):
-        if any(k.startswith(prefix) for k in sd):
-            sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-    return sd
-
-def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
-    "A backbone of architecture `arch` (created with `kwargs`) with the weights of the safetensors file `fname`"
-    from safetensors.torch import load_file
-    fname = Path(fname)
-    if not fname.is_file(): raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
-    if arch is None: raise ValueError(f"Pass arch= with the file {fname.name} (e.g. arch='vit_small', patch_size=16, "
-                                      "or a timm name): the file holds weights only")
-    model = create_encoder(arch, **kwargs)
-    sd = _backbone_state(load_file(str(fname)), which)
-    hint = f"{fname.name} does not hold the weights of a {arch} backbone built with {kwargs}"
-    try: missing, unexpected = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e:  # shapes differ
-        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... Check arch and its arguments (patch_size, ...)") from None
-    if missing or unexpected:
-        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. "
-                         f"{unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
-    return model
-
 def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn.Module:
     "The backbone to evaluate in `model`: a `Learner`, a `DINOModel`, a bare backbone, or a safetensors file (with `arch`)"
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")

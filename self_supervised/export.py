@@ -14,7 +14,8 @@ from torch import Tensor
 __all__ = ['authors_checkpoint', 'save_authors_checkpoint', 'export_onnx', 'onnx_features']
 
 # %% ../nbs/42_export.ipynb #406d70cc
-from .checkpoint import read_checkpoint, atomic_save, checkpoint_state, CheckpointError
+from .checkpoint import checkpoint_state
+from .weights import read_checkpoint, atomic_save, CheckpointError
 from .evaluation import get_backbone, PooledFeatures
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
