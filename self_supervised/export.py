@@ -15,26 +15,11 @@ __all__ = ['authors_checkpoint', 'save_authors_checkpoint', 'export_onnx', 'onnx
 
 # %% ../nbs/42_export.ipynb #406d70cc
 from .checkpoint import checkpoint_state
-from .weights import read_checkpoint, atomic_save, CheckpointError
+from .weights import read_checkpoint, atomic_save, CheckpointError, _authors_names
 from .evaluation import get_backbone, PooledFeatures
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% ../nbs/42_export.ipynb #03897c4a
-_WN = (('parametrizations.weight.original0', 'weight_g'), ('parametrizations.weight.original1', 'weight_v'))
-
-def _authors_names(sd:dict, prefix:str) -> dict:
-    "Our `nn.Sequential(MultiCropWrapper(backbone), head)` state dict in the authors' names under `prefix`"
-    out = {}
-    for k, v in sd.items():
-        if k.startswith('0.encoder.'): k = 'backbone.' + k[len('0.encoder.'):]
-        elif k.startswith('1.'): k = 'head.' + k[2:]
-        else: raise CheckpointError(f"Unexpected key {k!r}: authors_checkpoint needs the student and teacher as "
-                                    "nn.Sequential(MultiCropWrapper(backbone), DINOHead), as dino_learner builds them")
-        for ours, theirs in _WN:
-            if k.endswith(ours): k = k[:-len(ours)] + theirs
-        out[prefix + k] = v.detach().cpu() if isinstance(v, Tensor) else v
-    return out
-
 def authors_checkpoint(src) -> dict:
     "A DINO Learner or our checkpoint (file or dict) in the authors' checkpoint layout"
     if isinstance(src, (str, Path)): ck = read_checkpoint(src)

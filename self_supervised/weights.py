@@ -188,6 +188,22 @@ def _split(sd:dict):
     hd = {k[len('head.'):]: v for k,v in sd.items() if k.startswith('head.')}
     return bb,hd
 
+# %% ../nbs/11_weights.ipynb #9da5794b
+_WN = (('parametrizations.weight.original0', 'weight_g'), ('parametrizations.weight.original1', 'weight_v'))
+
+def _authors_names(sd:dict, prefix:str) -> dict:
+    "Our `nn.Sequential(MultiCropWrapper(backbone), head)` state dict in the authors' names under `prefix`"
+    out = {}
+    for k, v in sd.items():
+        if k.startswith('0.encoder.'): k = 'backbone.' + k[len('0.encoder.'):]
+        elif k.startswith('1.'): k = 'head.' + k[2:]
+        else: raise CheckpointError(f"Unexpected key {k!r}: authors_checkpoint needs the student and teacher as "
+                                    "nn.Sequential(MultiCropWrapper(backbone), DINOHead), as dino_learner builds them")
+        for ours, theirs in _WN:
+            if k.endswith(ours): k = k[:-len(ours)] + theirs
+        out[prefix + k] = v.detach().cpu() if isinstance(v, Tensor) else v
+    return out
+
 # %% ../nbs/11_weights.ipynb #bd70c4a1
 def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
     "Load the authors' DINO checkpoints (full or backbone-only), timm's `*.dino` weights or our files into `model`"
@@ -203,8 +219,7 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
             with torch.no_grad(): model.center.copy_(sd['dino_loss']['center'])
             return model
         # a bare backbone: turn our keys into the authors' layout
-        sd = {**sd, which: {('backbone.' + k.split('encoder.', 1)[1] if k.startswith('0.encoder.') else
-                             'head.' + k[2:] if k.startswith('1.') else k): v for k,v in sd[which].items()}}
+        sd = {**sd, which: _authors_names(sd[which], '')}
     if full:
         if which not in sd: raise CheckpointError(f"{name} has no {which!r} weights (keys: {', '.join(sd)})")
         if isinstance(model, DINOModel):
