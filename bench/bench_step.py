@@ -167,7 +167,8 @@ def bench_components(cfg, dev, reps, rows, amp):
     t_ref, t_our = [p.detach().clone() for p in tp], [p.detach().clone() for p in tp]
     ref_ema(t_ref, sp, 0.996); update_momentum(sp, t_our, 0.996)
     diff = max((a - b).abs().max().item() for a, b in zip(t_ref, t_our))
-    t = side_by_side({'ref': lambda: ref_ema(t_ref, sp, 0.996), 'ours': lambda: update_momentum(sp, t_our, 0.996)}, dev, reps=reps)
+    t = side_by_side({'ref': lambda: ref_ema(t_ref, sp, 0.996), 'ours': lambda: update_momentum(sp, t_our, 0.996)},
+                     dev, reps=reps)
     r, rr = ratio_stats(t['ref'], t['ours'])
     rows.append(dict(**base, piece='teacher EMA', ref_ms=round(1e3 * med(t['ref']), 3), ours_ms=round(1e3 * med(t['ours']), 3),
                      speedup=r, speedup_range=rr, max_abs_diff=diff, equal=diff < 1e-6))  # last-bit rounding of (1-m)*s

@@ -420,7 +420,8 @@ class _EveryEpochs(Callback):
     "A metric `self.metric` that `measure` sets after validation every `every` epochs and after the last; NaN between"
     def before_fit(self):
         self._fitting = True
-        if not any(m is self.metric for m in self.learn.metrics): self.learn.metrics = L(self.learn.metrics) + [self.metric]
+        if not any(m is self.metric for m in self.learn.metrics):
+            self.learn.metrics = L(self.learn.metrics) + [self.metric]
 
     def after_validate(self):
         if not self._fitting: return
@@ -489,7 +490,8 @@ class OnlineLinearProbe(_EveryEpochs):
     def _features(self, x):
         bb = get_backbone(self.learn, self.which)
         with eval_mode(bb), torch.no_grad():
-            return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))), self.mode, self.n_last).float()
+            x = _normalize(photo_squares(x, _patch_multiple(bb)))
+            return backbone_features(bb, x, self.mode, self.n_last).float()
 
     def _make_head(self, dim, device):
         st = _rng_states()

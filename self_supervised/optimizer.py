@@ -82,7 +82,7 @@ def _tensors(o, what):
 @torch.no_grad()
 def clip_grad_per_param_(params, max_norm:float, eps:float=1e-6):
     "Scale each gradient of `params` to norm <= `max_norm` on its own, in place; the norms before clipping (or None)"
-    if not max_norm > 0: raise ValueError(f"max_norm={max_norm!r} must be > 0 (DINO clips at 3.0; do not call it to not clip)")
+    if not max_norm > 0: raise ValueError(f"max_norm={max_norm!r} must be > 0 (DINO clips at 3.0; to not clip, skip it)")
     grads = [p.grad for p in _tensors(params, 'params') if p.grad is not None]
     if not grads: return None
     norms = torch.stack(torch._foreach_norm(grads))   # one fused call, no host read

@@ -264,7 +264,8 @@ def backbone_state(src, which:str='teacher') -> dict:
     sd = _strip(sd, 'module.')
     if any(k.startswith(('teacher.', 'student.')) for k in sd):  # a DINOModel's own state dict
         if not any(k.startswith(f'{which}.') for k in sd):
-            raise CheckpointError(f"The file holds no {which} weights (keys start with: {sorted({k.split('.')[0] for k in sd})})")
+            starts = sorted({k.split('.')[0] for k in sd})
+            raise CheckpointError(f"The file holds no {which} weights (keys start with: {starts})")
         sd = {k[len(which) + 1:]: v for k, v in sd.items() if k.startswith(f'{which}.')}
         # keep the backbone's keys only: the head (`1.*`) has no place in it
         pre = first(p for p in ('0.encoder.', 'backbone.', 'encoder.') if any(k.startswith(p) for k in sd))
