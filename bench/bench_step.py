@@ -23,7 +23,6 @@ from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipeline
 from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
 from self_supervised.optimizer import ForeachAdam, wd_param_groups, clip_grad_per_param_, update_momentum
-from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
 
 # ---------------------------------------------------------------------------------------------------------------
 # The reference's way of doing each piece (written from the spec: loops over parameters and over view pairs)
