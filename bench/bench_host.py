@@ -23,9 +23,9 @@ warnings.filterwarnings('ignore')
 import torch, torch.nn as nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from common import *
-from bench_step import param_groups, our_clip, our_ema, ref_clip, ref_ema
+from bench_step import ref_clip, ref_ema
 from fastai.optimizer import Adam
-from self_supervised.optimizer import ForeachAdam
+from self_supervised.optimizer import ForeachAdam, wd_param_groups, clip_grad_per_param_, update_momentum
 from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper
 from self_supervised.models.vision_transformer import vit_small
@@ -69,7 +69,7 @@ def main():
     for q in sp: q.grad = torch.randn_like(q)
     fa = Adam(sp, lr=1e-3, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.04)
     fe = ForeachAdam(sp, lr=1e-3, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.04)
-    ta = torch.optim.AdamW(param_groups(model.student), lr=1e-3, foreach=True)
+    ta = torch.optim.AdamW(wd_param_groups(model.student, 0.04), lr=1e-3, foreach=True)
     def fwd_bwd():
         s = model.student(crops)
         with torch.no_grad(): t = model.teacher(crops[:2])
@@ -80,9 +80,9 @@ def main():
         'forward + backward + loss': {'timm ViT, fused attention': fwd_bwd},
         'optimizer': {"fastai Adam": fa.step, "ForeachAdam (dino_learner's)": fe.step, 'torch AdamW foreach': ta.step},
         'clipping': {'reference loop (a norm read per parameter)': lambda: ref_clip(sp, 3.0),
-                     'ours (_foreach)': lambda: our_clip(sp, 3.0)},
+                     'ours (_foreach)': lambda: clip_grad_per_param_(sp, 3.0)},
         'teacher EMA': {'reference loop': lambda: ref_ema(tp, list(model.student.parameters()), 0.996),
-                        'ours (_foreach)': lambda: our_ema(tp, list(model.student.parameters()), 0.996)},
+                        'ours (_foreach)': lambda: update_momentum(model.student, tp, 0.996)},
     }
     rows = []
     for phase, fns in phases.items():

@@ -10,7 +10,7 @@ gradient clipping and the loss per step, each against the authors' implementatio
     python bench/bench_step.py --device cpu                                   # small ViT, small crops
     python bench/bench_step.py --device cuda --amp bf16 fp16 --locals 0 2 6 10  # ViT-S/16, 2x224 + n x 96, 64 images
 """
-import argparse, math, sys, time, types, warnings
+import argparse, math, sys, time, warnings
 from functools import partial
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
@@ -22,8 +22,7 @@ from fastai.data.load import DataLoader as FaDataLoader
 from self_supervised.augmentations import get_dino_aug_pipelines, apply_pipelines
 from self_supervised.layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
 from self_supervised.vision.dino import DINO, DINOModel, dino_loss, update_center
-from self_supervised.optimizer import ForeachAdam
-from self_supervised.distributed import DistributedDINO  # noqa: F401 (adds Learner.dino_compile)
+from self_supervised.optimizer import ForeachAdam, wd_param_groups, clip_grad_per_param_, update_momentum
 from self_supervised.test_utils import dino_loss_loop
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -46,15 +45,6 @@ def ref_clip(params, clip):
 def ref_ema(t_params, s_params, m):
     for pk, pq in zip(t_params, s_params): pk.data.mul_(m).add_((1 - m) * pq.detach().data)
 
-def our_clip(params, clip):
-    "DINO.before_step's clipping, called on a stand-in for the callback"
-    cb = types.SimpleNamespace(s_params=params, clip_grad=clip, epoch=10, freeze_last_layer=0, last_layer=[], opt=None)
-    DINO.before_step(cb)
-
-def our_ema(t_params, s_params, m):
-    cb = types.SimpleNamespace(t_params=t_params, s_params=s_params, momentum_teacher=m, _hyper=lambda n, d: d)
-    DINO.ema_teacher(cb)
-
 # ---------------------------------------------------------------------------------------------------------------
 def build(cfg, dev):
     "Student and teacher (ViT + DINO head behind the multi-crop wrapper), the teacher a copy without stochastic depth"
@@ -71,14 +61,6 @@ def build(cfg, dev):
 def augs_for(cfg, dev):
     return [a.to(dev) for a in get_dino_aug_pipelines(num_crops=(2, cfg['n_local']), crop_sizes=cfg['crop_sizes'])]
 
-def param_groups(student, wd=0.04):
-    "The reference's groups: no weight decay on biases and 1-D parameters"
-    reg, noreg = [], []
-    for n, p in student.named_parameters():
-        if not p.requires_grad: continue
-        (noreg if p.ndim <= 1 or n.endswith('.bias') else reg).append(p)
-    return [dict(params=reg, weight_decay=wd), dict(params=noreg, weight_decay=0.)]
-
 AMP = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 
 class PlainLoop:
@@ -86,7 +68,7 @@ class PlainLoop:
     def __init__(self, model, augs, cfg, dev, amp, style, lr):
         self.m, self.augs, self.cfg, self.dev, self.style = model, augs, cfg, dev, style
         self.dtype = AMP[amp]
-        self.opt = torch.optim.AdamW(param_groups(model.student), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        self.opt = torch.optim.AdamW(wd_param_groups(model.student, 0.04), lr=lr, betas=(0.9, 0.999), eps=1e-8)
         self.scaler = torch.amp.GradScaler(dev.type, enabled=amp == 'fp16')
         self.sp = [p for p in model.student.parameters()]; self.tp = [p for p in model.teacher.parameters()]
         self.timers = None
@@ -109,9 +91,10 @@ class PlainLoop:
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward(); self._mark('backward')
         self.scaler.unscale_(self.opt)
-        (our_clip if fused else ref_clip)(self.sp, 3.0); self._mark('clip')
+        (clip_grad_per_param_ if fused else ref_clip)(self.sp, 3.0); self._mark('clip')
         self.scaler.step(self.opt); self.scaler.update(); self._mark('optimizer')
-        (our_ema if fused else ref_ema)(self.tp, self.sp, 0.996)
+        if fused: update_momentum(self.sp, self.tp, 0.996)
+        else: ref_ema(self.tp, self.sp, 0.996)
         update_center(m.center, t); self._mark('ema + centre')
         return loss
 
@@ -174,9 +157,10 @@ def bench_components(cfg, dev, reps, rows, amp):
     # EMA: the same start, one update each, compared
     for p in sp: p.data.add_(torch.randn(p.shape, device=dev, generator=g) * 1e-3)
     t_ref, t_our = [p.detach().clone() for p in tp], [p.detach().clone() for p in tp]
-    ref_ema(t_ref, sp, 0.996); our_ema(t_our, sp, 0.996)
+    ref_ema(t_ref, sp, 0.996); update_momentum(sp, t_our, 0.996)
     diff = max((a - b).abs().max().item() for a, b in zip(t_ref, t_our))
-    t = side_by_side({'ref': lambda: ref_ema(t_ref, sp, 0.996), 'ours': lambda: our_ema(t_our, sp, 0.996)}, dev, reps=reps)
+    t = side_by_side({'ref': lambda: ref_ema(t_ref, sp, 0.996), 'ours': lambda: update_momentum(sp, t_our, 0.996)},
+                     dev, reps=reps)
     r, rr = ratio_stats(t['ref'], t['ours'])
     rows.append(dict(**base, piece='teacher EMA', ref_ms=round(1e3 * med(t['ref']), 3), ours_ms=round(1e3 * med(t['ours']), 3),
                      speedup=r, speedup_range=rr, max_abs_diff=diff, equal=diff < 1e-6))  # last-bit rounding of (1-m)*s
@@ -185,8 +169,8 @@ def bench_components(cfg, dev, reps, rows, amp):
     def set_grads():
         for p, gr in zip(sp, grads): p.grad = gr.clone()
     set_grads(); ref_clip(sp, 3.0); g_ref = [p.grad.clone() for p in sp]
-    set_grads(); our_clip(sp, 3.0); diff = max((a - p.grad).abs().max().item() for a, p in zip(g_ref, sp))
-    t = side_by_side({'ref': lambda: ref_clip(sp, 3.0), 'ours': lambda: our_clip(sp, 3.0)}, dev, reps=reps)
+    set_grads(); clip_grad_per_param_(sp, 3.0); diff = max((a - p.grad).abs().max().item() for a, p in zip(g_ref, sp))
+    t = side_by_side({'ref': lambda: ref_clip(sp, 3.0), 'ours': lambda: clip_grad_per_param_(sp, 3.0)}, dev, reps=reps)
     r, rr = ratio_stats(t['ref'], t['ours'])
     rows.append(dict(**base, piece='per-parameter clipping', ref_ms=round(1e3 * med(t['ref']), 3),
                      ours_ms=round(1e3 * med(t['ours']), 3), speedup=r, speedup_range=rr, max_abs_diff=diff, equal=diff == 0.))

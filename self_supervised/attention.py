@@ -13,17 +13,17 @@ from torch import nn, Tensor
 from fastcore.meta import delegates
 
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
+from .layers import backbone_of
 
 # %% ../nbs/32_attention.ipynb #d5f554ac
 def _is_vit(m): return hasattr(m, 'blocks') and hasattr(m, 'patch_embed') and len(getattr(m, 'blocks', [])) > 0
 
 def find_vit(model:nn.Module) -> nn.Module:
     "The timm ViT inside `model` (a ViT, `DINOModel` -> teacher backbone, multi-crop wrapper or `Sequential`)"
-    m = getattr(model, 'module', model)  # DDP
-    for _ in range(4):
+    m = backbone_of(model, 'teacher') if isinstance(model, nn.Module) else model
+    for _ in range(3):  # a bare student or teacher: (MultiCropWrapper(backbone), head)
         if _is_vit(m): break
-        if callable(getattr(m, 'backbone', None)): m = m.backbone('teacher')
-        elif hasattr(m, 'encoder'): m = m.encoder
+        if hasattr(m, 'encoder'): m = m.encoder
         elif isinstance(m, nn.Sequential) and len(m): m = m[0]
         else: break
     if not _is_vit(m):

@@ -12,120 +12,15 @@ import torch, torch.nn as nn
 from fastai.basics import *
 
 # %% auto #0
-__all__ = ['NoSpaceError', 'SaveError', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'checkpoint_state',
-           'save_checkpoint', 'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt',
-           'load_dino_weights', 'export_backbone']
+__all__ = ['checkpoint_state', 'save_checkpoint', 'checkpoint_bytes', 'SaveCheckpoint', 'checkpoint_run_id', 'SaveOnInterrupt']
 
 # %% ../nbs/40_checkpoint.ipynb #4108bef8
-from .vision.dino import DINO, DINOModel, _unwrap, split_wd_groups, _dist_ready
+from .vision.dino import DINO, DINOModel, split_wd_groups, _dist_ready
+from .layers import unwrap_model, backbone_of
+from .weights import (NoSpaceError, SaveError, atomic_save, CheckpointError, read_checkpoint, _load_into,
+                                     _compat_keys, load_dino_weights, export_backbone)
 import torch.distributed as dist
 from fastai.optimizer import OptimWrapper
-
-# %% ../nbs/40_checkpoint.ipynb #dad1e829
-class NoSpaceError(OSError):
-    "A save that failed because the disk (or the quota) is full"
-    def __init__(self, folder, need_mb:int, kept:str=''):
-        super().__init__(errno.ENOSPC, f"no space left on device in {folder}: free {need_mb} MB or save elsewhere"
-                         + (f" ({kept})" if kept else ''))
-        self.folder,self.need_mb = Path(folder),need_mb
-    def __str__(self): return self.strerror  # one line, without OSError's '[Errno 28]' prefix
-
-def _nbytes(obj) -> int:
-    "Bytes of the tensors in `obj` (nested dicts, lists, tuples): about the size of its file"
-    if isinstance(obj, Tensor): return obj.numel() * obj.element_size()
-    if isinstance(obj, dict): return sum(_nbytes(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)): return sum(_nbytes(v) for v in obj)
-    return 0
-
-def _free_bytes(folder) -> int:
-    "Free bytes on the file system of `folder`, or of its nearest existing parent"
-    folder = Path(folder).absolute()
-    while not folder.exists() and folder != folder.parent: folder = folder.parent
-    return shutil.disk_usage(folder).free
-
-def _is_no_space(e, folder, need:int) -> bool:
-    # torch.save and safetensors lose the errno (torch: 'file write failed'; safetensors: 'os error 28'): ask the disk
-    if getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT): return True
-    msg = str(e)
-    return 'No space left' in msg or 'os error 28' in msg or (need > 0 and _free_bytes(folder) < need)
-
-def _umask():
-    m = os.umask(0); os.umask(m); return m
-
-class SaveError(OSError):
-    "A save that failed; its message is one line without torch's internals"
-    def __str__(self): return self.strerror
-
-def _write_failure(e, need:int):
-    "The errno and a plain reason for a failed write (torch.save's own message is about its zip writer's internals)"
-    eno = getattr(e, 'errno', None)
-    m = re.search(r'os error (\d+)', str(e))   # safetensors reports the errno in its message
-    eno = eno or (int(m.group(1)) if m else None)
-    if eno: return eno, os.strerror(eno)
-    try:
-        import resource
-        lim = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        if lim != resource.RLIM_INFINITY and need > lim:
-            return errno.EFBIG, (f"the file needs about {math.ceil(need / 2**20)} MB, more than the file-size limit of "
-                                 f"{lim // 2**20} MB (ulimit -f)")
-    except ImportError: pass   # Windows
-    return errno.EIO, "the write failed: is the disk full, read-only or gone?"
-
-def atomic_save(obj, path:str|Path, save=torch.save) -> Path:
-    "Write `obj` with `save(obj, tmp)` to a temporary file, flush it to disk, then rename it onto `path`"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        save(obj, str(tmp))
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # safetensors creates its files private (0600); give the usual permissions
-        os.replace(tmp, path)
-    except BaseException as e:
-        if tmp.exists(): tmp.unlink()
-        # torch.save reports a failed write as a RuntimeError, safetensors as its own SafetensorError
-        if isinstance(e, (OSError, RuntimeError)) or type(e).__name__ == 'SafetensorError':
-            kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
-            need = _nbytes(obj) if not isinstance(obj, str) else len(obj)
-            if _is_no_space(e, path.parent, need):
-                short = max(1, math.ceil((need - _free_bytes(path.parent)) / 2**20))
-                raise NoSpaceError(path.parent, short, kept) from e
-            eno, why = _write_failure(e, need)
-            raise SaveError(eno, f"Saving {path} failed ({why}); {kept}. Free disk space or save elsewhere.") from e
-        raise
-    return path
-
-# %% ../nbs/40_checkpoint.ipynb #00aa996d
-class CheckpointError(ValueError):
-    "A checkpoint or weights file that cannot be used: corrupt, unsafe, or made for another model"
-
-# %% ../nbs/40_checkpoint.ipynb #7f48f10f
-def _unsafe(e):
-    m = re.search(r'GLOBAL (\S+)', str(e))
-    return f"it found the global {m.group(1)}" if m else str(e).splitlines()[0]
-
-def read_checkpoint(path:str|Path, map_location='cpu') -> dict:
-    "Load a checkpoint or weights file with `torch.load(weights_only=True)` (safetensors files too), with clear errors"
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        try: return load_file(str(path), device=str(map_location))
-        except Exception as e:
-            raise CheckpointError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from None
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        if 'Unsupported global' in str(e) or 'GLOBAL' in str(e):
-            raise CheckpointError(f"Refused to load {path}: it contains Python objects other than tensors and plain "
-                                  "data, "
-                "and loading them could run code. Only if you trust the file, load it with "
-                "torch.load(path, weights_only=False) and pass the resulting dict instead. (torch: "
-                f"{_unsafe(e)})") from None
-        raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is corrupt: {e}") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is corrupt or truncated (an interrupted copy or save?): "
-                              f"{str(e).splitlines()[0]}. Use an earlier checkpoint.") from None
 
 # %% ../nbs/40_checkpoint.ipynb #d16497aa
 def _plain(o):
@@ -164,7 +59,7 @@ def _tuples(o): return tuple(_tuples(v) for v in o) if isinstance(o, (list, tupl
 def _dino_cb(learn): return first(cb for cb in learn.cbs if isinstance(cb, DINO))
 
 def _model(o) -> DINOModel:
-    m = _unwrap(getattr(o, 'model', o))
+    m = unwrap_model(getattr(o, 'model', o))
     if not isinstance(m, DINOModel):
         raise TypeError(f"Expected a Learner with a DINOModel or a DINOModel, got {type(m).__name__}")
     return m
@@ -177,7 +72,7 @@ def checkpoint_state(learn:Learner, epoch:int|None=None, **extra) -> dict:
     n_iter = len(learn.dls.train) if getattr(learn, 'dls', None) is not None else None
     return _plain(dict(
         format='self_supervised.dino/1',
-        student=_unwrap(m.student).state_dict(), teacher=_unwrap(m.teacher).state_dict(),
+        student=unwrap_model(m.student).state_dict(), teacher=unwrap_model(m.teacher).state_dict(),
         dino_loss={'center': m.center}, optimizer=learn.opt.state_dict() if learn.opt is not None else None,
         fp16_scaler=scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
         epoch=ifnone(epoch, getattr(learn, 'epoch', -1) + 1), n_epoch=getattr(learn, 'n_epoch', None), n_iter=n_iter,
@@ -214,43 +109,6 @@ def checkpoint_bytes(learn:Learner) -> int:
         n_p = max(1, sum(p.numel() for p in m.student.parameters()))
         if st: slots = max(1, round(sum(t.numel() for t in st) / n_p))
     return n_s + n_t + n_b + slots * n_s + m.center.numel() * 4
-
-# %% ../nbs/40_checkpoint.ipynb #f2a9b83b
-def _diff_keys(sd:dict, target:dict, what:str) -> str|None:
-    missing = [k for k in target if k not in sd]
-    unexpected = [k for k in sd if k not in target]
-    shapes = [(k, tuple(sd[k].shape), tuple(target[k].shape)) for k in target
-              if k in sd and hasattr(sd[k], 'shape') and tuple(sd[k].shape) != tuple(target[k].shape)]
-    if not (missing or unexpected or shapes): return None
-    def _few(ks): return ', '.join(ks[:6]) + (f' ... ({len(ks)} in all)' if len(ks) > 6 else '')
-    msg = [f"The {what} does not match the model:"]
-    if shapes: msg.append("  shape differs (file vs model): " + ', '.join(f"{k} {a} vs {b}" for k,a,b in shapes[:6])
-                          + (f' ... ({len(shapes)} in all)' if len(shapes) > 6 else ''))
-    if missing: msg.append(f"  missing in the file: {_few(missing)}")
-    if unexpected: msg.append(f"  not in the model: {_few(unexpected)}")
-    if any('last_layer' in k or k == 'center' for k,*_ in shapes):
-        msg.append("  -> the head's out_dim (K) differs: build the model with the file's out_dim")
-    elif shapes or missing or unexpected:
-        msg.append("  -> it was saved from another architecture (depth, width, patch size or head): build the same "
-                   "model")
-    return '\n'.join(msg)
-
-def _load_into(module:nn.Module, sd:dict, what:str):
-    err = _diff_keys(_compat_keys(sd, module), module.state_dict(), what)
-    if err: raise CheckpointError(err)
-    module.load_state_dict(sd)
-
-def _compat_keys(sd, module):
-    ("Rename old weight-norm keys (`weight_g`/`weight_v`) as "
-     "`load_state_dict`'s compatibility hook will, for comparison only")
-    tgt = module.state_dict()
-    out = {}
-    for k,v in sd.items():
-        for old,new in (('weight_g', 'parametrizations.weight.original0'),
-                        ('weight_v', 'parametrizations.weight.original1')):
-            if k.endswith(old) and k[:-len(old)] + new in tgt: k = k[:-len(old)] + new
-        out[k] = v
-    return out
 
 # %% ../nbs/40_checkpoint.ipynb #b1eaa1fc
 class _ResumeState(Callback):
@@ -296,8 +154,8 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
                               "load_dino_weights(learn.model, path); its optimizer state is torch's and cannot be "
                               "resumed")
     m = _model(self)
-    _load_into(_unwrap(m.student), ck['student'], 'student in the checkpoint')
-    _load_into(_unwrap(m.teacher), ck['teacher'], 'teacher in the checkpoint')
+    _load_into(unwrap_model(m.student), ck['student'], 'student in the checkpoint')
+    _load_into(unwrap_model(m.teacher), ck['teacher'], 'teacher in the checkpoint')
     c = ck['dino_loss']['center']
     if c.shape != m.center.shape:
         raise CheckpointError(f"The checkpoint's centre has shape {tuple(c.shape)}, the model's "
@@ -307,7 +165,7 @@ def load_checkpoint(self:Learner, path:str|Path, with_opt:bool=True, restore_rng
     if with_opt and ck.get('optimizer') is not None:
         if self.opt is None: self.create_opt()
         if isinstance(self.opt, OptimWrapper):   # a PyTorch optimizer: its own state dict, DINO's param groups
-            split_wd_groups(self.opt, _unwrap(m.student))
+            split_wd_groups(self.opt, unwrap_model(m.student))
             try: self.opt.load_state_dict(ck['optimizer'])
             except (ValueError, KeyError) as e:
                 raise CheckpointError(f"The optimizer state does not match this Learner's optimizer ({e}): "
@@ -410,96 +268,3 @@ class SaveOnInterrupt(Callback):
         self.learn.interrupted = save_checkpoint(self.learn, self.path, epoch=e, **extra)
         return self.learn.interrupted
     def after_fit(self): self.uninstall()
-
-# %% ../nbs/40_checkpoint.ipynb #ec223c73
-def _strip(sd:dict, *prefixes) -> dict:
-    "Remove leading `prefixes` (repeatedly, in any order) from the keys of `sd`"
-    out = {}
-    for k,v in sd.items():
-        changed = True
-        while changed:
-            changed = False
-            for p in prefixes:
-                if k.startswith(p): k,changed = k[len(p):],True
-        out[k] = v
-    return out
-
-def _prefix_of(root:nn.Module, sub:nn.Module) -> str:
-    for n,m in root.named_modules():
-        if m is sub: return n + '.' if n else ''
-    raise ValueError("backbone not found in the model")
-
-def _resample_pos(sd:dict, backbone:nn.Module) -> dict:
-    "Resample `pos_embed` to the backbone's grid when only the number of patches differs"
-    tgt = backbone.state_dict().get('pos_embed')
-    pe = sd.get('pos_embed')
-    if tgt is None or pe is None or pe.shape == tgt.shape or pe.shape[-1] != tgt.shape[-1]: return sd
-    from timm.layers import resample_abs_pos_embed
-    npt = getattr(backbone, 'num_prefix_tokens', 1)
-    g = int(round(math.sqrt(tgt.shape[1] - npt)))
-    return {**sd, 'pos_embed': resample_abs_pos_embed(pe, (g, g), num_prefix_tokens=npt)}
-
-def _split(sd:dict):
-    "Backbone and head parts of a student/teacher state dict in the authors' layout (prefixes removed)"
-    sd = _strip(sd, 'module.')
-    bb = {k[len('backbone.'):]: v for k,v in sd.items() if k.startswith('backbone.')}
-    hd = {k[len('head.'):]: v for k,v in sd.items() if k.startswith('head.')}
-    return bb,hd
-
-# %% ../nbs/40_checkpoint.ipynb #bd70c4a1
-def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
-    "Load the authors' DINO checkpoints (full or backbone-only), timm's `*.dino` weights or our files into `model`"
-    if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
-    name = src if not isinstance(src, dict) else 'state dict'
-    sd = read_checkpoint(src) if not isinstance(src, dict) else src
-    model = _unwrap(getattr(model, 'model', model))
-    full = isinstance(sd.get('teacher'), dict) or isinstance(sd.get('student'), dict)
-    if sd.get('format') == 'self_supervised.dino/1':
-        if isinstance(model, DINOModel):
-            _load_into(_unwrap(model.student), sd['student'], f'student in {name}')
-            _load_into(_unwrap(model.teacher), sd['teacher'], f'teacher in {name}')
-            with torch.no_grad(): model.center.copy_(sd['dino_loss']['center'])
-            return model
-        # a bare backbone: turn our keys into the authors' layout
-        sd = {**sd, which: {('backbone.' + k.split('encoder.', 1)[1] if k.startswith('0.encoder.') else
-                             'head.' + k[2:] if k.startswith('1.') else k): v for k,v in sd[which].items()}}
-    if full:
-        if which not in sd: raise CheckpointError(f"{name} has no {which!r} weights (keys: {', '.join(sd)})")
-        if isinstance(model, DINOModel):
-            for part in ('student', 'teacher'):
-                bb,hd = _split(sd[part])
-                net = _unwrap(getattr(model, part))
-                enc = model.backbone(part)
-                _load_into(enc, _resample_pos(bb, enc), f'{part} backbone in {name}')
-                head = net[-1] if isinstance(net, nn.Sequential) else None
-                if head is not None and hd: _load_into(head, hd, f'{part} head in {name}')
-                elif strict: raise CheckpointError(f"{name} has no {part} head, or the model's {part} is not "
-                                                   "nn.Sequential(backbone, head): pass strict=False to load backbones "
-                                                   "only")
-            c = (sd.get('dino_loss') or {}).get('center')
-            if c is not None:
-                if c.shape != model.center.shape:
-                    raise CheckpointError(f"The centre in {name} has shape {tuple(c.shape)}, the model's "
-                                          f"{tuple(model.center.shape)}: the head's out_dim (K) differs")
-                with torch.no_grad(): model.center.copy_(c)
-            return model
-        bb,_ = _split(sd[which]); sd = bb
-    else: sd = _strip(sd, 'module.', 'backbone.')
-    targets = [model.backbone('student'), model.backbone('teacher')] if isinstance(model, DINOModel) else [model]
-    for enc in targets:
-        own = enc.state_dict()
-        # classifier weights of a supervised checkpoint have no place in a pooled-feature backbone
-        bsd = {k: v for k,v in sd.items() if k in own or not k.startswith(('head.', 'fc.', 'classifier.'))}
-        bsd = _resample_pos(bsd, enc)
-        if strict: _load_into(enc, bsd, f'backbone in {name}')
-        else: enc.load_state_dict(bsd, strict=False)
-    return model
-
-# %% ../nbs/40_checkpoint.ipynb #e2d99464
-def export_backbone(src, path:str|Path, which:str='teacher') -> Path:
-    "Write the `which` backbone of a Learner/DINOModel (or a bare backbone) as timm-compatible safetensors, atomically"
-    from safetensors.torch import save_file
-    m = _unwrap(getattr(src, 'model', src))
-    enc = m.backbone(which) if isinstance(m, DINOModel) else m
-    sd = {k: v.detach().cpu().contiguous() for k,v in enc.state_dict().items()}
-    return atomic_save(sd, Path(path), save=lambda o,p: save_file(o, p, metadata={'format': 'pt'}))

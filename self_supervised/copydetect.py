@@ -16,8 +16,8 @@ __all__ = ['gem', 'copy_descriptor', 'Whitening', 'copy_map', 'strong_edit', 'ma
            'copy_features', 'copy_detection_eval', 'show_copy_matches']
 
 # %% ../nbs/36_copy_detection.ipynb #d67f43e7
-from .evaluation import get_backbone
-from .retrieval import dense_features, image_tensor, compute_ap, prepare_image, _device, _IMG_EXTS
+from .evaluation import get_backbone, eval_mode
+from .retrieval import dense_features, image_tensor, compute_ap, prepare_image, _show_ranked, _IMG_EXTS
 
 # %% ../nbs/36_copy_detection.ipynb #e8c43956
 def gem(x:Tensor, p:float=4., eps:float=1e-6) -> Tensor:
@@ -160,16 +160,12 @@ def read_copy_benchmark(root, query:str='strong') -> dict:
 def copy_features(model, images, imsize:int=320, p:float=4., bs:int=32, which:str='teacher', device=None) -> Tensor:
     "Copy-detection descriptors (n, D) of image files or PIL images resized to `imsize` x `imsize` (bicubic)"
     bb = get_backbone(model, which)
-    dev = torch.device(device) if device is not None else _device(bb)
-    was_training, orig = bb.training, _device(bb)
-    bb.to(dev).eval()
     out = []
-    try:
+    with eval_mode(bb, device) as dev:
         for s in range(0, len(images), bs):
             x = torch.cat([image_tensor((Image.open(f) if isinstance(f, (str, Path)) else f).convert('RGB')
                                         .resize((imsize, imsize), Image.BICUBIC)) for f in images[s:s + bs]])
             out.append(copy_descriptor(bb, x.to(dev), p).cpu())
-    finally: bb.train(was_training).to(orig)
     if not out: raise ValueError("No images: pass at least one")
     return torch.cat(out)
 
@@ -193,16 +189,5 @@ def copy_detection_eval(model, root, imsize:int=320, whiten:bool=True, k:int|Non
 # %% ../nbs/36_copy_detection.ipynb #71eb8ace
 def show_copy_matches(queries, database, ranks, positives, rows=None, k:int=3, size:float=1.8, save=None):
     "Copies (first column) and their `k` nearest database images, the true original framed green, others red"
-    import matplotlib.pyplot as plt
-    rows = list(range(len(queries))) if rows is None else list(rows)
-    fig, axs = plt.subplots(len(rows), k + 1, figsize=(size * (k + 1), size * len(rows)), squeeze=False)
-    for r, qi in enumerate(rows):
-        axs[r, 0].imshow(prepare_image(queries[qi], 160)); axs[r, 0].set_title('copy', fontsize=8)
-        for c in range(k):
-            d = int(ranks[qi][c]); ax = axs[r, c + 1]
-            ax.imshow(prepare_image(database[d], 160)); ax.set_title(f'#{c + 1}', fontsize=8)
-            for s in ax.spines.values(): s.set_edgecolor('green' if d in positives[qi] else 'red'); s.set_linewidth(3)
-        for ax in axs[r]: ax.set_xticks([]); ax.set_yticks([])
-    fig.tight_layout()
-    if save is not None: fig.savefig(save, dpi=100)
-    return fig
+    return _show_ranked(queries, database, ranks, rows, k, size, save, 'copy',
+                        lambda qi, d: 'green' if d in positives[qi] else 'red')

@@ -265,26 +265,3 @@ def dino_dls(path=None, max_size=448, bs=64, valid_pct=0., labelled=None, seed=4
                              n=epoch_len, on_bad_image=on_bad_image, **kwargs)
     dls.max_size = max_size
     return dls
-
-# %% ../nbs/04_data.ipynb #475894a9
-import torch, torch.distributed as dist
-from fastcore.basics import patch
-from fastai.distributed import DistributedDL
-
-_fastai_get_idxs = DistributedDL.get_idxs
-
-@patch
-def _broadcast(self:DistributedDL, t, rank):
-    "Broadcast the list `t` from `rank` on the device the process group's backend needs (fastai assumed NCCL)"
-    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
-    t = torch.tensor(t, dtype=torch.long, device=dev)
-    dist.broadcast(t, rank)
-    return t.cpu().tolist()
-
-@patch
-def get_idxs(self:DistributedDL):
-    "This process's share of rank 0's epoch order; nothing for an empty loader (fastai divided by zero)"
-    if self.dl.n == 0:
-        self.n = self.n_padded = 0
-        return []
-    return _fastai_get_idxs(self)

@@ -16,7 +16,8 @@ from fastai.callback.progress import ProgressCallback
 __all__ = ['shard_dl', 'DistributedDINO']
 
 # %% ../nbs/41_distributed.ipynb #a5b27b2f
-from .vision.dino import DINO, DINOModel, _unwrap, _dist_ready
+from .vision.dino import DINO, DINOModel, _dist_ready
+from .layers import unwrap_model
 
 # %% ../nbs/41_distributed.ipynb #f915165c
 class _ShardMixin:
@@ -58,7 +59,7 @@ class DistributedDINO(Callback):
     def before_fit(self):
         self.wrapped = _dist_ready()
         if not self.wrapped: return
-        m = _unwrap(self.learn.model)
+        m = unwrap_model(self.learn.model)
         if not isinstance(m, DINOModel): raise TypeError(f"DistributedDINO needs a DINOModel, got {type(m).__name__}")
         dev = next(m.student.parameters()).device
         with torch.no_grad():  # one teacher and one centre for everyone
@@ -75,14 +76,14 @@ class DistributedDINO(Callback):
         ga = getattr(self.learn, 'gradient_accumulation', None)
         if not (self.wrapped and self.training and ga is not None): return
         if ga.count + find_bs(self.xb) < ga.n_acc:   # GradientAccumulation.before_step will cancel this step
-            self.no_sync = _unwrap(self.learn.model).student.no_sync(); self.no_sync.__enter__()
+            self.no_sync = unwrap_model(self.learn.model).student.no_sync(); self.no_sync.__enter__()
             self.n_no_sync += 1
     def after_batch(self):
         if self.no_sync is not None: self.no_sync.__exit__(None, None, None); self.no_sync = None
     def after_fit(self):
         if not getattr(self, 'wrapped', False): return
         self.after_batch()
-        m = _unwrap(self.learn.model)
+        m = unwrap_model(self.learn.model)
         if isinstance(m.student, DDP): m.student = m.student.module
         if self.old_dls is not None: self.learn.dls.loaders = self.old_dls
 
@@ -115,24 +116,23 @@ def dino_distrib_ctx(self:Learner, sync_bn:bool=True, backend:str|None=None, **d
         if created:
             dist.barrier(); dist.destroy_process_group()
 
-# %% ../nbs/41_distributed.ipynb #d49829f4
-@patch
-def dino_grad_checkpointing(self:Learner, enable:bool=True):
-    "Switch activation checkpointing of the student's backbone on or off (timm backbones)"
-    enc = _unwrap(getattr(self, 'model', self)).backbone('student')
-    if not hasattr(enc, 'set_grad_checkpointing'):
-        raise TypeError(f"{type(enc).__name__} has no set_grad_checkpointing: activation checkpointing needs a timm "
-                        "backbone")
-    enc.set_grad_checkpointing(enable)
-    return self
+# %% ../nbs/41_distributed.ipynb #475894a9
+from fastai.distributed import DistributedDL
 
-# %% ../nbs/41_distributed.ipynb #674be2ed
+_fastai_get_idxs = DistributedDL.get_idxs
+
 @patch
-def dino_compile(self:Learner, channels_last:bool=False, **compile_kwargs):
-    "Compile the student and teacher in place with `torch.compile(**compile_kwargs)`; optionally channels-last weights"
-    m = _unwrap(getattr(self, 'model', self))
-    if not isinstance(m, DINOModel): raise TypeError(f"dino_compile needs a DINOModel, got {type(m).__name__}")
-    for net in (_unwrap(m.student), m.teacher):
-        if channels_last: net.to(memory_format=torch.channels_last)
-        net.compile(**compile_kwargs)
-    return self
+def _broadcast(self:DistributedDL, t, rank):
+    "Broadcast the list `t` from `rank` on the device the process group's backend needs (fastai assumed NCCL)"
+    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    t = torch.tensor(t, dtype=torch.long, device=dev)
+    dist.broadcast(t, rank)
+    return t.cpu().tolist()
+
+@patch
+def get_idxs(self:DistributedDL):
+    "This process's share of rank 0's epoch order; nothing for an empty loader (fastai divided by zero)"
+    if self.dl.n == 0:
+        self.n = self.n_padded = 0
+        return []
+    return _fastai_get_idxs(self)

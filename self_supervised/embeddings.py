@@ -120,7 +120,7 @@ def folder_embeddings(model, path, size:int=224, resize:int|None=None, bs:int=64
     dls = dblock.dataloaders(files, path=path, bs=bs, shuffle=False, drop_last=False, **kwargs)
     if isinstance(model, (str, Path)):
         if arch is None: raise ValueError("model is a weights file: pass arch= (e.g. arch='vit_small_patch16_224')")
-        from self_supervised.finetune import load_backbone_weights
+        from self_supervised.weights import load_backbone_weights
         model = load_backbone_weights(model, arch, which)
     feats, labels = extract_features(model, dls.train, which=which, mode=pool, n_last=n_last, device=device)
     return Embeddings(feats, list(files), labels, list(dls.vocab) if labelled else None)

@@ -17,7 +17,7 @@ def load_eval_backbone(weights, arch:str='vit_small', patch_size:int=16, which:s
     "A backbone of `arch` (our ViTs take `patch_size`) with the weights of a checkpoint or backbone file, in eval mode"
     # imported here, not at the top: `dino_eval --help` and argument errors stay instant
     from self_supervised.layers import create_encoder
-    from self_supervised.checkpoint import load_dino_weights
+    from self_supervised.weights import load_dino_weights
     if not Path(weights).is_file():
         raise FileNotFoundError(f"{weights} is not a file: pass a checkpoint or backbone file")
     model = create_encoder(arch, **(dict(patch_size=patch_size) if arch in _OUR_VITS else {}))
@@ -120,7 +120,7 @@ def main(argv=None):
     except (ValueError, TypeError, FileNotFoundError, KeyError) as e: sys.exit(f"dino_eval: error: {_one_line(e)}")
     out = dict(command=a.command, weights=str(a.weights), arch=a.arch, seconds=round(time.time() - t0, 1), results=res,
                settings={k: v for k, v in vars(a).items() if k not in ('command', 'weights')})
-    from self_supervised.checkpoint import atomic_save
+    from self_supervised.weights import atomic_save
     js = atomic_save(json.dumps(out, indent=2, default=str), Path(a.out)/f'{a.command}.json',
                      save=lambda o, p: Path(p).write_text(o))
     print(line); print(f'results: {js}')

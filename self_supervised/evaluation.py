@@ -4,7 +4,8 @@
 
 # %% ../nbs/30_evaluation.ipynb #a556b0ed
 from __future__ import annotations
-import math, warnings, inspect
+import math, warnings
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -14,10 +15,10 @@ import torchvision.transforms as tvt
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'load_backbone',
-           'get_backbone', 'backbone_features', 'photo_squares', 'extract_features', 'knn_classify', 'knn_accuracy',
-           'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures', 'linear_probe_features', 'linear_probe',
-           'KNNMonitor', 'OnlineLinearProbe']
+__all__ = ['imagenet_mean', 'imagenet_std', 'ResizeCenterCrop', 'RandomResizedCropFlip', 'eval_dls', 'get_backbone',
+           'backbone_features', 'photo_squares', 'model_device', 'eval_mode', 'PooledFeatures', 'extract_features',
+           'knn_classify', 'knn_accuracy', 'knn_eval', 'probe_mode', 'linear_classifier', 'FrozenFeatures',
+           'linear_probe_features', 'linear_probe', 'KNNMonitor', 'OnlineLinearProbe']
 
 # %% ../nbs/30_evaluation.ipynb #0fa8d361
 from fastcore.basics import store_attr, ifnone
@@ -39,7 +40,8 @@ from fastai.data.core import DisplayedTransform, Transform, Pipeline  # fastcore
 
 # %% ../nbs/30_evaluation.ipynb #d1e6118d
 from .data import split_by_class, bad_image_files
-from .layers import create_encoder
+from .layers import create_encoder, backbone_of
+from .weights import load_backbone
 
 # %% ../nbs/30_evaluation.ipynb #af4f5018
 _BICUBIC = tvt.InterpolationMode.BICUBIC
@@ -108,58 +110,21 @@ def eval_dls(path, size:int=224, resize:int=256, bs:int=64, valid_pct:float=0.2,
     return dblock.dataloaders(files, path=path, bs=bs, shuffle=False, drop_last=False, device=device, **kwargs)
 
 # %% ../nbs/30_evaluation.ipynb #4d1ef944
-def _backbone_state(sd:dict, which:str='teacher') -> dict:
-    "The backbone weights inside a saved state dict: select `which` model if both are there, strip wrapper prefixes"
-    sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
-    if any(k.startswith(('teacher.', 'student.')) for k in sd):
-        if not any(k.startswith(f'{which}.') for k in sd):
-            raise ValueError(f"The file holds no {which} weights (keys start with: "
-                             f"{sorted({k.split('.')[0] for k in sd})})")
-        sd = {k[len(which) + 1:]: v for k, v in sd.items() if k.startswith(f'{which}.')}
-    for prefix in ('0.encoder.', 'backbone.', 'encoder.'):
-        if any(k.startswith(prefix) for k in sd):
-            sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-    return sd
-
-def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
-    "A backbone of architecture `arch` (created with `kwargs`) with the weights of the safetensors file `fname`"
-    from safetensors.torch import load_file
-    fname = Path(fname)
-    if not fname.is_file():
-        raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
-    if arch is None: raise ValueError(f"Pass arch= with the file {fname.name} (e.g. arch='vit_small', patch_size=16, "
-                                      "or a timm name): the file holds weights only")
-    model = create_encoder(arch, **kwargs)
-    sd = _backbone_state(load_file(str(fname)), which)
-    hint = f"{fname.name} does not hold the weights of a {arch} backbone built with {kwargs}"
-    try: missing, unexpected = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e:  # shapes differ
-        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... Check arch and its arguments (patch_size, "
-                         "...)") from None
-    if missing or unexpected:
-        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected "
-                         f"(e.g. {unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
-    return model
-
 def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn.Module:
     ("The backbone to evaluate in `model`: a `Learner`, a `DINOModel`, "
      "a bare backbone, or a safetensors file (with `arch`)")
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     if isinstance(model, (str, Path)): return load_backbone(model, arch, which, **kwargs)
-    if isinstance(model, Learner): model = model.model
-    while isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)): model = model.module
-    if not isinstance(model, nn.Module):
+    if not isinstance(model, (nn.Module, Learner)):
         raise TypeError(f"Cannot evaluate a {type(model).__name__}: pass a Learner, a DINOModel, an nn.Module backbone "
                         "or a safetensors file with arch=")
-    if inspect.isfunction(getattr(type(model), 'backbone', None)): return model.backbone(which)  # a DINOModel
-    return model
+    return backbone_of(model, which)
 
 # %% ../nbs/30_evaluation.ipynb #d4260446
 _MODES = ('cls', 'last4', 'cls_avgpool')
 
 def _is_vit(m:nn.Module) -> bool:
-    return (hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None
-            and hasattr(m, 'num_prefix_tokens'))
+    return hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None and hasattr(m, 'num_prefix_tokens')
 
 def _check_mode(mode, backbone):
     if mode not in _MODES: raise ValueError(f"mode={mode!r}: use one of {_MODES}")
@@ -209,13 +174,27 @@ def _normalize(x:Tensor, normalize:bool=True) -> Tensor:
     if x.min() < -1e-3 or x.max() > 1 + 1e-3:
         warnings.warn(f"Images range over [{x.min():.2f}, {x.max():.2f}], not [0, 1]: they look normalised already. "
                       "Pass normalize=False if they are.")
-    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-                 for s in (imagenet_mean, imagenet_std))
+    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in (imagenet_mean, imagenet_std))
     return (x - mean) / std
 
-def _model_device(m:nn.Module):
-    p = next(m.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
+def model_device(m:nn.Module) -> torch.device:
+    "The device of `m`'s first parameter (or buffer); the CPU for a module without either"
+    t = next(m.parameters(), None)
+    if t is None: t = next(m.buffers(), None)
+    return t.device if t is not None else torch.device('cpu')
+
+@contextmanager
+def eval_mode(model:nn.Module, device=None):
+    "`model` in eval mode on `device` (default: where it is) inside the block, which gets the device; then as it was"
+    orig = model_device(model)
+    dev = torch.device(device) if device is not None else orig
+    modes = [(m, m.training) for m in model.modules()]   # each submodule's own mode (a frozen part may be in eval)
+    try:
+        model.to(dev).eval()
+        yield dev
+    finally:
+        model.to(orig)
+        for m, t in modes: m.training = t
 
 def _eval_loader(dl):
     "`dl` read in order with every item: fastai loaders are re-made without shuffle/drop_last (and with all items)"
@@ -231,6 +210,23 @@ def _labels(y) -> Tensor:
     y = y.as_subclass(Tensor) if isinstance(y, Tensor) else torch.as_tensor(y)
     return y.detach().cpu()
 
+# %% ../nbs/30_evaluation.ipynb #74414a80
+class PooledFeatures(nn.Module):
+    "A backbone's `pool` features ('cls', 'last4', 'cls_avgpool') of [0,1] images, ImageNet-normalised inside"
+    def __init__(self, backbone:nn.Module, pool:str='cls', n_last:int=4, normalize:bool=True):
+        super().__init__()
+        _check_mode(pool, backbone)
+        self.backbone,self.pool,self.n_last,self.normalize = backbone,pool,n_last,normalize
+        self.register_buffer('mean', torch.tensor(imagenet_mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(imagenet_std).view(1, -1, 1, 1), persistent=False)
+
+    def features(self, x:Tensor) -> Tensor:
+        "The backbone's `pool` features of a [0,1] image batch (normalised here when `normalize`)"
+        if self.normalize: x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        return backbone_features(self.backbone, x, self.pool, self.n_last)
+
+    def forward(self, x): return self.features(x)
+
 # %% ../nbs/30_evaluation.ipynb #11c2756f
 def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=4, device=None, amp:bool=True,
                      normalize:bool=True, arch:str|None=None):
@@ -240,20 +236,14 @@ def extract_features(model, dl, which:str='teacher', mode:str='cls', n_last:int=
         return [extract_features(model, d, which, mode, n_last, device, amp, normalize, arch) for d in dl.loaders]
     bb = get_backbone(model, which, arch)
     _check_mode(mode, bb)
-    orig_dev = _model_device(bb)
-    dev = torch.device(device) if device is not None else orig_dev
-    was_training = bb.training
     feats, labels = [], []
-    try:
-        bb.to(dev).eval()
-        with torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
-            for b in _eval_loader(dl):
-                x = b[0] if isinstance(b, (tuple, list)) else b
-                f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode,
-                                      n_last)
-                feats.append(f.float().cpu())
-                if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
-    finally: bb.train(was_training).to(orig_dev)
+    with eval_mode(bb, device) as dev, torch.no_grad(), torch.autocast(dev.type, enabled=amp and dev.type == 'cuda'):
+        for b in _eval_loader(dl):
+            x = b[0] if isinstance(b, (tuple, list)) else b
+            f = backbone_features(bb, _normalize(photo_squares(x.to(dev), _patch_multiple(bb)), normalize), mode,
+                                  n_last)
+            feats.append(f.float().cpu())
+            if isinstance(b, (tuple, list)) and len(b) > 1: labels.append(_labels(b[1]))
     if not feats:
         raise ValueError("The loader gave no batch: it holds no images (an empty validation set? use valid_pct > 0)")
     return torch.cat(feats), (torch.cat(labels) if labels else None)
@@ -425,7 +415,7 @@ def linear_probe(model, dls:DataLoaders, which:str='teacher', mode:str|None=None
     bb = get_backbone(model, which, arch)
     mode = ifnone(mode, probe_mode(bb))
     _check_mode(mode, bb)
-    dev = torch.device(device) if device is not None else _model_device(bb)
+    dev = torch.device(device) if device is not None else model_device(bb)
     num_classes = len(dls.vocab) if hasattr(dls, 'vocab') else None
     xv, yv = extract_features(bb, dls.valid, mode=mode, n_last=n_last, device=dev, amp=amp)
     if not augment:
@@ -442,9 +432,7 @@ def linear_probe(model, dls:DataLoaders, which:str='teacher', mode:str|None=None
     net = nn.Sequential(FrozenFeatures(bb, mode, n_last, amp=amp), linear_classifier(xv.shape[1], num_classes))
     pdls = DataLoaders(_augmented_loader(dls.train, bs, min_scale), _tensor_dl(xv, yv.long(), bs, dev), device=dev)
     learn = _probe_learner(pdls, net, splitter=lambda m: [list(m[1].parameters())])
-    was_training, orig_dev = bb.training, _model_device(bb)
-    try: top1 = _fit_probe(learn, epochs, lr, show, cbs=[_ValidOnHead()])
-    finally: bb.train(was_training).to(orig_dev)
+    with eval_mode(bb, dev): top1 = _fit_probe(learn, epochs, lr, show, cbs=[_ValidOnHead()])
     return (top1, learn) if return_learner else top1
 
 # %% ../nbs/30_evaluation.ipynb #4e2ba18d
@@ -456,7 +444,26 @@ class _KNNMetric(Metric):
     @property
     def value(self): return self.val
 
-class KNNMonitor(Callback):
+class _EveryEpochs(Callback):
+    "A metric `self.metric` that `measure` sets after validation every `every` epochs and after the last; NaN between"
+    def before_fit(self):
+        self._fitting = True
+        if not any(m is self.metric for m in self.learn.metrics):
+            self.learn.metrics = L(self.learn.metrics) + [self.metric]
+
+    def after_validate(self):
+        if not self._fitting: return
+        e = self.epoch + 1
+        self.metric.val = float('nan')
+        if e % self.every == 0 or e == self.n_epoch:
+            self.metric.val = self.measure()
+            self.history.append((self.epoch, self.metric.val))
+
+    def after_fit(self):
+        self._fitting = False
+        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)
+
+class KNNMonitor(_EveryEpochs):
     ("Every `every` epochs, k-NN top-1 (%) of `which` features "
      "of `valid_dl` against `train_dl`, as the metric `knn_top1`")
     order = Recorder.order - 1
@@ -467,12 +474,7 @@ class KNNMonitor(Callback):
         if every < 1: raise ValueError(f"every={every} must be >= 1 (epochs between measurements)")
         if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
         store_attr('train_dl,valid_dl,every,k,T,which,mode,feat_kwargs')
-        self.knn_metric,self.history,self._fitting,self._warned = _KNNMetric(name),[],False,False
-
-    def before_fit(self):
-        self._fitting = True
-        if not any(m is self.knn_metric for m in self.learn.metrics):
-            self.learn.metrics = L(self.learn.metrics) + [self.knn_metric]
+        self.metric,self.history,self._fitting,self._warned = _KNNMetric(name),[],False,False
 
     def measure(self) -> float:
         "k-NN top-1 (%) of the current model"
@@ -483,18 +485,6 @@ class KNNMonitor(Callback):
             warnings.warn(f"KNNMonitor: k={self.k} is larger than the {len(xt)} training images: using k={k}")
             self._warned = True
         return knn_accuracy(xt, yt, xv, yv, ks=[k], T=self.T)[k]['top1']
-
-    def after_validate(self):
-        if not self._fitting: return
-        e = self.epoch + 1
-        self.knn_metric.val = float('nan')
-        if e % self.every == 0 or e == self.n_epoch:
-            self.knn_metric.val = self.measure()
-            self.history.append((self.epoch, self.knn_metric.val))
-
-    def after_fit(self):
-        self._fitting = False
-        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.knn_metric)
 
 # %% ../nbs/30_evaluation.ipynb #18dba9d6
 def _rng_states():
@@ -507,7 +497,7 @@ def _set_rng_states(st):
     random.setstate(st[0]); np.random.set_state(st[1]); torch.set_rng_state(st[2])
     if st[3] is not None: torch.cuda.set_rng_state_all(st[3])
 
-class OnlineLinearProbe(Callback):
+class OnlineLinearProbe(_EveryEpochs):
     ("Train a linear layer on detached `which` features of labelled "
      "training batches; held-out top-1 (%) as metric `probe_top1`")
     order = 5  # before MixedPrecision (10) enters autocast and before DINO (11) turns the batch into crops
@@ -520,9 +510,7 @@ class OnlineLinearProbe(Callback):
         self.metric,self.head,self.history,self._fitting,self._warned = _KNNMetric(name),None,[],False,False
 
     def before_fit(self):
-        self._fitting = True
-        if not any(m is self.metric for m in self.learn.metrics):
-            self.learn.metrics = L(self.learn.metrics) + [self.metric]
+        super().before_fit()
         self._valid = ifnone(self.valid_dl, getattr(self.dls, 'valid', None))
         n = self.num_classes or len(getattr(self.dls, 'vocab', None) or getattr(self._valid, 'vocab', None) or [])
         if not n: raise ValueError("OnlineLinearProbe needs labelled data: build the loaders with dino_dls(path, "
@@ -531,12 +519,9 @@ class OnlineLinearProbe(Callback):
 
     def _features(self, x):
         bb = get_backbone(self.learn, self.which)
-        was = bb.training
-        try:
-            bb.eval()
-            with torch.no_grad(): return backbone_features(bb, _normalize(photo_squares(x, _patch_multiple(bb))),
-                                                           self.mode, self.n_last).float()
-        finally: bb.train(was)
+        with eval_mode(bb), torch.no_grad():
+            x = _normalize(photo_squares(x, _patch_multiple(bb)))
+            return backbone_features(bb, x, self.mode, self.n_last).float()
 
     def _make_head(self, dim, device):
         st = _rng_states()
@@ -568,17 +553,5 @@ class OnlineLinearProbe(Callback):
         finally: _set_rng_states(st)
         if yv is None:
             raise ValueError("OnlineLinearProbe: the held-out loader has no labels: pass a labelled valid_dl=")
-        with torch.no_grad(): pred = self.head(xv.to(_model_device(self.head))).argmax(1).cpu()
+        with torch.no_grad(): pred = self.head(xv.to(model_device(self.head))).argmax(1).cpu()
         return 100 * (pred == yv).float().mean().item()
-
-    def after_validate(self):
-        if not self._fitting: return
-        e = self.epoch + 1
-        self.metric.val = float('nan')
-        if e % self.every == 0 or e == self.n_epoch:
-            self.metric.val = self.measure()
-            self.history.append((self.epoch, self.metric.val))
-
-    def after_fit(self):
-        self._fitting = False
-        self.learn.metrics = L(m for m in self.learn.metrics if m is not self.metric)

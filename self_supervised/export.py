@@ -14,26 +14,12 @@ from torch import Tensor
 __all__ = ['authors_checkpoint', 'save_authors_checkpoint', 'export_onnx', 'onnx_features']
 
 # %% ../nbs/42_export.ipynb #406d70cc
-from .checkpoint import read_checkpoint, atomic_save, checkpoint_state, CheckpointError
-from .evaluation import get_backbone, backbone_features, _check_mode
+from .checkpoint import checkpoint_state
+from .weights import read_checkpoint, atomic_save, CheckpointError, _authors_names
+from .evaluation import get_backbone, PooledFeatures
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 
 # %% ../nbs/42_export.ipynb #03897c4a
-_WN = (('parametrizations.weight.original0', 'weight_g'), ('parametrizations.weight.original1', 'weight_v'))
-
-def _authors_names(sd:dict, prefix:str) -> dict:
-    "Our `nn.Sequential(MultiCropWrapper(backbone), head)` state dict in the authors' names under `prefix`"
-    out = {}
-    for k, v in sd.items():
-        if k.startswith('0.encoder.'): k = 'backbone.' + k[len('0.encoder.'):]
-        elif k.startswith('1.'): k = 'head.' + k[2:]
-        else: raise CheckpointError(f"Unexpected key {k!r}: authors_checkpoint needs the student and teacher as "
-                                    "nn.Sequential(MultiCropWrapper(backbone), DINOHead), as dino_learner builds them")
-        for ours, theirs in _WN:
-            if k.endswith(ours): k = k[:-len(ours)] + theirs
-        out[prefix + k] = v.detach().cpu() if isinstance(v, Tensor) else v
-    return out
-
 def authors_checkpoint(src) -> dict:
     "A DINO Learner or our checkpoint (file or dict) in the authors' checkpoint layout"
     if isinstance(src, (str, Path)): ck = read_checkpoint(src)
@@ -52,22 +38,10 @@ def save_authors_checkpoint(src, path:str|Path) -> Path:
     return atomic_save(authors_checkpoint(src), path)
 
 # %% ../nbs/42_export.ipynb #123e86b4
-class _Features(nn.Module):
-    "Backbone features of [0,1] images (the ImageNet normalisation inside the graph)"
-    def __init__(self, backbone, pool='cls', n_last=4, normalize=True):
-        super().__init__()
-        _check_mode(pool, backbone)
-        self.backbone, self.pool, self.n_last, self.normalize = backbone, pool, n_last, normalize
-        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, -1, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, -1, 1, 1), persistent=False)
-    def forward(self, x):
-        if self.normalize: x = (x - self.mean) / self.std
-        return backbone_features(self.backbone, x, self.pool, self.n_last)
-
 def _onnx_model(src, which, pool, n_last, normalize):
     m = getattr(src, 'model', src)
     if type(m).__name__ == 'DINOClassifier': return m  # a fine-tuned classifier: its logits (it normalises itself)
-    return _Features(get_backbone(src, which), pool, n_last, normalize)
+    return PooledFeatures(get_backbone(src, which), pool, n_last, normalize)
 
 def export_onnx(src, path:str|Path, size:int=224, which:str='teacher', pool:str='cls', n_last:int=4,
                 normalize:bool=True, opset:int=18) -> Path:

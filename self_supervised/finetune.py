@@ -4,7 +4,7 @@
 
 # %% ../nbs/33_finetune.ipynb #cd7d2626
 from __future__ import annotations
-import math, warnings
+import math, random, warnings
 from copy import deepcopy
 from pathlib import Path
 import numpy as np
@@ -12,9 +12,8 @@ import torch, torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['lock_safe_pickle', 'backbone_state', 'vit_shape', 'load_backbone_weights', 'DINOClassifier', 'dino_splitter',
-           'LayerDecay', 'ClassifierLearner', 'dino_classifier', 'train_labels', 'few_label_subset', 'few_label_eval',
-           'FreezeBackbone', 'dino_from_backbone']
+__all__ = ['lock_safe_pickle', 'DINOClassifier', 'dino_splitter', 'LayerDecay', 'ClassifierLearner', 'dino_classifier',
+           'train_labels', 'few_label_subset', 'few_label_eval', 'FreezeBackbone', 'dino_from_backbone']
 
 # %% ../nbs/33_finetune.ipynb #6de3809b
 from fastcore.basics import store_attr, ifnone
@@ -31,87 +30,22 @@ from fastai.optimizer import Adam
 # %% ../nbs/33_finetune.ipynb #1b3b134d
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .layers import create_encoder
-from .evaluation import get_backbone, backbone_features, linear_classifier, _check_mode, _is_vit
-from .checkpoint import read_checkpoint, load_dino_weights, CheckpointError, _strip, _split
-
-# %% ../nbs/33_finetune.ipynb #b0f7f0b9
-def backbone_state(src, which:str='teacher') -> dict:
-    ("The `which` backbone's weights (timm names) in a file or state "
-     "dict: ours, the authors' (full or backbone-only), timm's")
-    if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
-    sd = read_checkpoint(src) if not isinstance(src, dict) else src
-    if sd.get('format') == 'self_supervised.dino/1':  # ours: nn.Sequential(MultiCropWrapper(encoder), head)
-        return {k[len('0.encoder.'):]: v for k, v in sd[which].items() if k.startswith('0.encoder.')}
-    if isinstance(sd.get('teacher'), dict) or isinstance(sd.get('student'), dict):  # the authors' full checkpoint
-        if which not in sd: raise CheckpointError(f"The file has no {which!r} weights (keys: {', '.join(sd)})")
-        return _split(sd[which])[0]
-    sd = _strip(sd, 'module.', 'backbone.', '0.encoder.', 'encoder.')
-    return {k: v for k, v in sd.items() if not k.startswith(('head.', 'fc.', 'classifier.'))}
-
-def vit_shape(sd:dict) -> dict|None:
-    "Patch size, width and depth of the ViT whose weights are `sd` (None if `sd` is no ViT)"
-    w = sd.get('patch_embed.proj.weight')
-    if w is None or w.ndim != 4: return None
-    depth = 1 + max((int(k.split('.')[1]) for k in sd if k.startswith('blocks.')), default=-1)
-    return dict(patch_size=int(w.shape[-1]), embed_dim=int(w.shape[0]), depth=depth)
-
-def _describe(s): return f"patch {s['patch_size']}, width {s['embed_dim']}, {s['depth']} blocks"
-
-def _check_same_vit(sd:dict, model:nn.Module, what:str):
-    "One clear line when the file's ViT differs from the model's"
-    fs, ms = vit_shape(sd), vit_shape(model.state_dict())
-    if fs is None and ms is not None:
-        raise CheckpointError(f"{what} holds no ViT weights (no patch_embed.proj.weight; first keys: "
-                              f"{', '.join(list(sd)[:3])}): pass a ViT backbone file, or arch= of the file's network")
-    if fs is not None and ms is not None and fs != ms:
-        diff = [k for k in fs if fs[k] != ms[k]]
-        raise CheckpointError(f"{what} holds a ViT with {_describe(fs)}; the model has {_describe(ms)}: build it with "
-                              + ', '.join(f"{k}={fs[k]}" for k in diff) + " (e.g. arch='vit_small', patch_size=...)")
-
-# %% ../nbs/33_finetune.ipynb #f6cb867d
-def _timm_tagged(arch): return isinstance(arch, str) and '.' in arch
-
-def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) -> nn.Module:
-    "A fresh `arch` backbone (pooled features, no classifier) holding the `which` backbone weights of `src`"
-    if isinstance(src, (str, Path)) and not Path(src).is_file():
-        raise FileNotFoundError(f"No weights file at {src}: pass a checkpoint, a backbone file, or src=None for random "
-                                "weights")
-    if _timm_tagged(arch):
-        if not isinstance(src, (str, Path)): raise TypeError(f"arch={arch!r} (a timm tag) takes a weights file as src")
-        import timm
-        kw = dict(num_classes=0, dynamic_img_size=True, **kwargs)
-        sd = backbone_state(src, which)
-        _check_same_vit(sd, timm.create_model(arch, pretrained=False, **kw), str(src))
-        return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
-    if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')) and 'patch' not in arch:
-        kwargs.setdefault('patch_size', 16)
-    enc = create_encoder(arch, **kwargs)
-    name = str(src) if not isinstance(src, dict) else 'the state dict'
-    sd = backbone_state(src, which)
-    _check_same_vit(sd, enc, name)
-    return load_dino_weights(enc, sd, which=which, strict=True)
+from .evaluation import get_backbone, backbone_features, PooledFeatures, linear_classifier, _check_mode, _is_vit
+from .weights import (read_checkpoint, load_dino_weights, CheckpointError, backbone_state, vit_shape,
+                                     load_backbone_weights, _check_same_vit)
 
 # %% ../nbs/33_finetune.ipynb #d657b5ae
-class DINOClassifier(nn.Module):
+class DINOClassifier(PooledFeatures):
     "A backbone and a linear head on its `pool` features ('cls', 'cls_avgpool', 'last4') of [0,1] images"
     def __init__(self, backbone:nn.Module, n_out:int, pool:str='cls', n_last:int=4, normalize:bool=True,
                  head_drop:float=0., feat_dim:int|None=None):
-        super().__init__()
-        _check_mode(pool, backbone)
-        self.backbone,self.pool,self.n_last,self.normalize = backbone,pool,n_last,normalize
-        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, -1, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, -1, 1, 1), persistent=False)
+        super().__init__(backbone, pool, n_last, normalize)
         if feat_dim is None:
             d = backbone.embed_dim if _is_vit(backbone) else getattr(backbone, 'num_features', None)
             feat_dim = None if d is None else d * dict(cls=1, cls_avgpool=2, last4=n_last)[pool]
         if feat_dim is None:
             with torch.no_grad(): feat_dim = self.features(torch.zeros(1, 3, 224, 224)).shape[1]
         self.head = nn.Sequential(nn.Dropout(head_drop), linear_classifier(feat_dim, n_out))
-
-    def features(self, x:Tensor) -> Tensor:
-        "The backbone's `pool` features of a [0,1] image batch (normalised here when `normalize`)"
-        if self.normalize: x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
-        return backbone_features(self.backbone, x, self.pool, self.n_last)
 
     def forward(self, x): return self.head(self.features(x))
 
@@ -272,29 +206,26 @@ def few_label_eval(src, dls:DataLoaders, shots=(1, 5), fractions=(), seeds=(0, 1
     subsets = {(b, s): few_label_subset(y, **{b[0]: b[1]}, seed=s) for b in budgets for s in seeds}  # fails early
     n_cls = len(dls.vocab)
     rows = []
+    def run(method, score):  # one row per budget: `score(budget, seed)` for each seed, each from the same seed state
+        for b in budgets:
+            accs = []
+            for s in seeds: _seed(s); accs.append(score(b, s))
+            rows.append((method, b, len(subsets[b, seeds[0]]), accs))
     if 'linear' in methods:
         body = _get_body(src, arch, which, **kwargs)
         pool = ifnone(probe_pool, probe_mode(body))
         n_last = min(4, len(body.blocks)) if hasattr(body, 'blocks') else 4
         (xt, yt), (xv, yv) = (extract_features(body, d, mode=pool, n_last=n_last) for d in (dls.train, dls.valid))
-        for b in budgets:
-            accs = []
-            for s in seeds:
-                _seed(s)
-                accs.append(linear_probe_features(xt[subsets[b, s]], yt[subsets[b, s]], xv, yv, epochs=probe_epochs,
-                                                  lr=probe_lr, bs=bs, num_classes=n_cls, seed=s))
-            rows.append(('linear probe', b, len(subsets[b, seeds[0]]), accs))
-    if 'finetune' in methods:
-        for b in budgets:
-            accs = []
-            for s in seeds:
-                _seed(s)
-                learn = dino_classifier(_subset_dls(dls, subsets[b, s], bs), src, arch=arch, which=which, **kwargs)
-                with learn.no_bar(), learn.no_logging():
-                    if src is None: learn.fit_one_cycle(ft_epochs + ft_freeze_epochs, ft_lr)
-                    else: learn.fine_tune(ft_epochs, ft_lr, freeze_epochs=ft_freeze_epochs)
-                accs.append(_valid_acc(learn))
-            rows.append(('fine-tune', b, len(subsets[b, seeds[0]]), accs))
+        run('linear probe', lambda b, s: linear_probe_features(xt[subsets[b, s]], yt[subsets[b, s]], xv, yv,
+                                                               epochs=probe_epochs, lr=probe_lr, bs=bs,
+                                                               num_classes=n_cls, seed=s))
+    def fine_tune(b, s):
+        learn = dino_classifier(_subset_dls(dls, subsets[b, s], bs), src, arch=arch, which=which, **kwargs)
+        with learn.no_bar(), learn.no_logging():
+            if src is None: learn.fit_one_cycle(ft_epochs + ft_freeze_epochs, ft_lr)
+            else: learn.fine_tune(ft_epochs, ft_lr, freeze_epochs=ft_freeze_epochs)
+        return _valid_acc(learn)
+    if 'finetune' in methods: run('fine-tune', fine_tune)
     def _name(b): return f'{b[1]} per class' if b[0] == 'shots' else f'{100 * b[1]:g}%'
     df = pd.DataFrame([{'method': m, 'labels': _name(b), 'n_train': n, **{f'seed {s}': a for s, a in zip(seeds, accs)},
                         'mean': float(np.mean(accs)),

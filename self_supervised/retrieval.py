@@ -18,7 +18,7 @@ __all__ = ['PAPER_SCALES', 'backbone_stride', 'dense_features', 'global_features
 
 # %% ../nbs/35_retrieval.ipynb #79182963
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
-from .evaluation import get_backbone
+from .evaluation import get_backbone, eval_mode
 from .attention import crop_to_patches
 
 # %% ../nbs/35_retrieval.ipynb #6096bcfd
@@ -80,9 +80,6 @@ def image_tensor(img, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> Tensor:
     a = torch.from_numpy(np.asarray(img.convert('RGB'), dtype=np.float32) / 255.).permute(2, 0, 1)
     return ((a - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None])[None]
 
-def _device(m:nn.Module):
-    p = next(m.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
 
 # %% ../nbs/35_retrieval.ipynb #20aa1f1d
 PAPER_SCALES = (1., 1 / math.sqrt(2), 0.5)
@@ -225,15 +222,11 @@ def retrieval_features(model, images, imsize:int|None=224, scales=PAPER_SCALES, 
                        device=None) -> Tensor:
     "L2-normalised multi-scale descriptors (n, D) of `images` (files or PIL images), queries cropped to `bboxes`"
     bb = get_backbone(model, which)
-    dev = torch.device(device) if device is not None else _device(bb)
-    was_training, orig = bb.training, _device(bb)
-    bb.to(dev).eval()
-    try:
-        out = []
+    out = []
+    with eval_mode(bb, device) as dev:
         for i, im in enumerate(images):
             x = image_tensor(prepare_image(im, imsize, None if bboxes is None else bboxes[i])).to(dev)
             out.append(multiscale_features(bb, x, scales).cpu())
-    finally: bb.train(was_training).to(orig)
     if not out: raise ValueError("No images: pass at least one")
     return torch.cat(out)
 
@@ -303,23 +296,28 @@ def augmented_retrieval_set(images, dest, size:int=128, seed:int=0) -> Path:
     return dest
 
 # %% ../nbs/35_retrieval.ipynb #66b490d9
-def show_retrieval(queries, database, ranks, gnd=None, k:int=5, rows=None, size:float=1.6, save=None):
-    "Queries and their top-`k` database images, framed green (positive), red (negative) or grey (junk), medium protocol"
+def _show_ranked(queries, database, ranks, rows, k, size, save, first_title, frame):
+    "A grid: each query, then its top-`k` database images framed in `frame(query, index)`'s colour (None: no frame)"
     import matplotlib.pyplot as plt
     rows = list(range(len(queries))) if rows is None else list(rows)
     fig, axs = plt.subplots(len(rows), k + 1, figsize=(size * (k + 1), size * len(rows)), squeeze=False)
     for r, qi in enumerate(rows):
-        axs[r, 0].imshow(prepare_image(queries[qi], 160)); axs[r, 0].set_title('query', fontsize=8)
-        ok = set() if gnd is None else {*gnd[qi].get('easy', []), *gnd[qi].get('hard', [])}
-        junk = set() if gnd is None else set(gnd[qi].get('junk', []))
+        axs[r, 0].imshow(prepare_image(queries[qi], 160)); axs[r, 0].set_title(first_title, fontsize=8)
         for c in range(k):
             d = int(ranks[qi][c]); ax = axs[r, c + 1]
-            ax.imshow(prepare_image(database[d], 160))
-            col = 'grey' if d in junk else 'green' if d in ok else 'red'
-            if gnd is not None:
+            ax.imshow(prepare_image(database[d], 160)); ax.set_title(f'#{c + 1}', fontsize=8)
+            col = frame(qi, d)
+            if col is not None:
                 for s in ax.spines.values(): s.set_edgecolor(col); s.set_linewidth(3)
-            ax.set_title(f'#{c + 1}', fontsize=8)
         for ax in axs[r]: ax.set_xticks([]); ax.set_yticks([])
     fig.tight_layout()
     if save is not None: fig.savefig(save, dpi=100)
     return fig
+
+def show_retrieval(queries, database, ranks, gnd=None, k:int=5, rows=None, size:float=1.6, save=None):
+    "Queries and their top-`k` database images, framed green (positive), red (negative) or grey (junk), medium protocol"
+    def frame(qi, d):
+        if gnd is None: return None
+        g = gnd[qi]
+        return 'grey' if d in g.get('junk', []) else 'green' if d in {*g.get('easy', []), *g.get('hard', [])} else 'red'
+    return _show_ranked(queries, database, ranks, rows, k, size, save, 'query', frame)

@@ -18,8 +18,8 @@ __all__ = ['read_frames', 'read_mask', 'davis_palette', 'write_mask', 'frame_siz
            'jf_summary', 'synthetic_video', 'PixelPatches', 'show_propagation', 'davis_eval']
 
 # %% ../nbs/37_video_segmentation.ipynb #1faaebbc
-from .evaluation import get_backbone
-from .retrieval import dense_features, backbone_stride, image_tensor, _device
+from .evaluation import get_backbone, eval_mode
+from .retrieval import dense_features, backbone_stride, image_tensor
 
 # %% ../nbs/37_video_segmentation.ipynb #08ea70d6
 _FRAME_EXTS = ('.jpg', '.jpeg', '.png')
@@ -160,10 +160,7 @@ def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, 
     if stride is None:
         raise TypeError(f"Cannot tell the stride of a {type(bb).__name__}'s feature map: use a timm model")
     w, h = frame_size(W0, H0, short_side, multiple, stride)
-    dev = torch.device(device) if device is not None else _device(bb)
-    was_training, orig = bb.training, _device(bb)
-    bb.to(dev).eval()
-    try:
+    with eval_mode(bb, device) as dev:
         def feats(im):  # (h*w, D) patch features of a frame
             return dense_features(bb, image_tensor(im.resize((w, h), Image.BILINEAR)).to(dev))[0].float()
         f0 = feats(frames[0])
@@ -182,7 +179,6 @@ def propagate_masks(model, frames, first_mask, n_last_frames:int=7, topk:int=5, 
             up = F.interpolate(seg.reshape(1, -1, gh, gw), size=(h, w), mode='bilinear', align_corners=False)[0]
             lab = _norm_mask(up).argmax(0).to(torch.uint8).cpu().numpy()
             out.append(np.array(Image.fromarray(lab).resize((W0, H0), Image.NEAREST)))
-    finally: bb.train(was_training).to(orig)
     if out_dir is not None:
         names = names if names is not None else [f'{i:05d}' for i in range(len(out))]
         for n, m in zip(names, out): write_mask(Path(out_dir)/f'{n}.png', m)

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from fastai.basics import Callback, set_seed
 from self_supervised.data import dino_dls
-from self_supervised.vision.dino import dino_learner, _unwrap
+from self_supervised.vision.dino import dino_learner
+from self_supervised.layers import unwrap_model
 import self_supervised.distributed  # noqa: F401  (Learner.dino_compile)
 from self_supervised.test_utils import GradOverflow as Overflow   # an infinite gradient on one step
 
@@ -39,7 +40,7 @@ def run(amp=None, compile=False, cbs=(), epochs=4):
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(), warnings.catch_warnings():
         warnings.simplefilter('ignore'); learn.fit_dino(epochs, lr=5e-4, warmup_epochs=1)
-    m = _unwrap(learn.model)
+    m = unwrap_model(learn.model)
     rec = learn.cbs.filter(lambda c: isinstance(c, Rec))[0]
     return learn, dict(losses=rec.losses, seconds=round(time.time() - t0, 1),
                        fp32_state=all(p.dtype == torch.float32 for p in m.parameters()) and m.center.dtype == torch.float32,

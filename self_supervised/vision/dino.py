@@ -23,8 +23,8 @@ __all__ = ['DINO_HYPERS', 'DINOModel', 'dino_loss', 'teacher_sum', 'update_cente
 
 # %% ../../nbs/10_vision.dino.ipynb #b1f8d06e
 from ..augmentations import get_dino_aug_pipelines, apply_pipelines
-from ..optimizer import ForeachAdam
-from ..layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim
+from ..optimizer import ForeachAdam, do_wd, clip_grad_per_param_, update_momentum
+from ..layers import DINOHead, MultiCropWrapper, create_encoder, encoder_dim, unwrap_model, backbone_of
 
 # %% ../../nbs/10_vision.dino.ipynb #9dd5164b
 def _out_dim(m:nn.Module):
@@ -60,10 +60,7 @@ class DINOModel(Module):
 
     def backbone(self, which:str='teacher') -> nn.Module:
         "The teacher's (default, as the reference evaluates) or student's backbone, without multi-crop wrapper and head"
-        if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
-        m = _unwrap(getattr(self, which))  # the student may be wrapped in DistributedDataParallel
-        m = m[0] if isinstance(m, nn.Sequential) else m
-        return getattr(m, 'encoder', m)
+        return backbone_of(self, which)
 
 # %% ../../nbs/10_vision.dino.ipynb #7049c597
 def _check_temp(name, v):
@@ -168,8 +165,6 @@ class DINOSchedules(ParamScheduler):
             self.recorder.hps = {**getattr(self.recorder, 'hps', {}), **self.hps}
 
 # %% ../../nbs/10_vision.dino.ipynb #d9c8650a
-def _unwrap(m): return getattr(m, 'module', m)
-
 def _train_iters(learn) -> int:
     "Training batches per epoch on this process, also before fastai's `DistributedTrainer` has sharded the loader"
     dl,ws = learn.dls.train,num_distrib()
@@ -182,13 +177,11 @@ def _train_iters(learn) -> int:
 # %% ../../nbs/10_vision.dino.ipynb #62a84b51
 DINO_HYPERS = ('teacher_temp', 'momentum_teacher')
 
-def _no_wd(p, name): return p.ndim <= 1 or name.endswith('.bias')
-
 def split_wd_groups(opt:OptimWrapper, student:nn.Module):
     ("Register DINO's schedule names in a wrapped torch optimizer; "
      "put the student's biases and 1-D params in `no_wd` groups")
     for k in DINO_HYPERS: opt.fwd_map.setdefault(k, k); opt.bwd_map.setdefault(k, k)
-    no = {id(p) for n,p in student.named_parameters() if _no_wd(p, n)}
+    no = {id(p) for n,p in student.named_parameters() if not do_wd(n, p)}
     groups = []
     for pg in opt.opt.param_groups:
         if 'no_wd' in pg: groups.append(pg); continue
@@ -237,7 +230,7 @@ class DINO(Callback):
 
     @property
     def dino_model(self) -> DINOModel:
-        m = _unwrap(self.learn.model)
+        m = unwrap_model(self.learn.model)
         if not isinstance(m, DINOModel):
             raise TypeError("DINO needs the Learner's model to be a DINOModel(student, teacher), got "
                             f"{type(m).__name__}")
@@ -271,7 +264,7 @@ def before_fit(self:DINO):
     # the reference's two weight-decay groups: no decay on biases and 1-D parameters
     names = {p:n for n,p in m.student.named_parameters()}
     if self.opt is not None:
-        for p in names: self.opt.state[p]['do_wd'] = not (p.ndim <= 1 or names[p].endswith('.bias'))
+        for p in names: self.opt.state[p]['do_wd'] = do_wd(names[p], p)
     if isinstance(self.opt, OptimWrapper): split_wd_groups(self.opt, m.student)
     self.s_params = [p for p in m.student.parameters()]
     self.t_params = [p for p in m.teacher.parameters()]
@@ -357,10 +350,7 @@ def before_step(self:DINO):
     if isinstance(self.opt, OptimWrapper):   # the wd schedule set every group: keep biases and norms undecayed
         for pg in self.opt.opt.param_groups:
             if pg.get('no_wd') and 'weight_decay' in pg: pg['weight_decay'] = 0.
-    grads = [p.grad for p in self.s_params if p.grad is not None]
-    if self.clip_grad and grads:
-        norms = torch.stack(torch._foreach_norm(grads))
-        torch._foreach_mul_(grads, (self.clip_grad / (norms + 1e-6)).clamp(max=1.).unbind())
+    if self.clip_grad: clip_grad_per_param_(self.s_params, self.clip_grad)
     if self.epoch < self.freeze_last_layer:
         for p in self.last_layer: p.grad = None
 
@@ -379,9 +369,7 @@ def after_step(self:DINO):
 def ema_teacher(self:DINO):
     "teacher = m * teacher + (1 - m) * student, fused over all parameters"
     mom = float(self._hyper('momentum_teacher', self.momentum_teacher))
-    with torch.no_grad():  # inside, not a decorator: `@patch` would name the decorator's wrapper on the docs page
-        torch._foreach_mul_(self.t_params, mom)
-        torch._foreach_add_(self.t_params, self.s_params, alpha=1 - mom)  # no_grad: no detached copies needed
+    update_momentum(self.s_params, self.t_params, mom)
 
 # %% ../../nbs/10_vision.dino.ipynb #4e2264cc
 @patch
@@ -439,3 +427,24 @@ def fit_dino(self:Learner, n_epoch:int, lr:float|None=None, min_lr:float=1e-6, w
     n_iter = _train_iters(self)
     sched = SchedWarmupCos(lr, min_lr, warmup_epochs * n_iter, n_epoch * n_iter)
     self.fit(n_epoch, lr=lr, cbs=[DINOSchedules({'lr': sched})] + L(cbs), **kwargs)
+
+# %% ../../nbs/10_vision.dino.ipynb #2600fe64
+@patch
+def dino_grad_checkpointing(self:Learner, enable:bool=True):
+    "Switch activation checkpointing of the student's backbone on or off (timm backbones)"
+    enc = backbone_of(self, 'student')
+    if not hasattr(enc, 'set_grad_checkpointing'):
+        raise TypeError(f"{type(enc).__name__} has no set_grad_checkpointing: activation checkpointing needs a timm backbone")
+    enc.set_grad_checkpointing(enable)
+    return self
+
+# %% ../../nbs/10_vision.dino.ipynb #5cdcc06c
+@patch
+def dino_compile(self:Learner, channels_last:bool=False, **compile_kwargs):
+    "Compile the student and teacher in place with `torch.compile(**compile_kwargs)`; optionally channels-last weights"
+    m = unwrap_model(getattr(self, 'model', self))
+    if not isinstance(m, DINOModel): raise TypeError(f"dino_compile needs a DINOModel, got {type(m).__name__}")
+    for net in (unwrap_model(m.student), m.teacher):
+        if channels_last: net.to(memory_format=torch.channels_last)
+        net.compile(**compile_kwargs)
+    return self
