@@ -443,7 +443,9 @@ def dino_grad_checkpointing(self:Learner, enable:bool=True):
 def dino_compile(self:Learner, channels_last:bool=False, **compile_kwargs):
     "Compile the student and teacher in place with `torch.compile(**compile_kwargs)`; optionally channels-last weights"
     m = unwrap_model(getattr(self, 'model', self))
-    if not isinstance(m, DINOModel): raise TypeError(f"dino_compile needs a DINOModel, got {type(m).__name__}")
+    # by its parts, not isinstance: a notebook that re-runs the cell defining DINOModel makes a new class
+    if not (hasattr(m, 'student') and hasattr(m, 'teacher')):
+        raise TypeError(f"dino_compile needs a DINOModel (student and teacher), got {type(m).__name__}")
     for net in (unwrap_model(m.student), m.teacher):
         if channels_last: net.to(memory_format=torch.channels_last)
         net.compile(**compile_kwargs)
