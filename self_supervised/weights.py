@@ -323,9 +323,13 @@ def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) 
         if not isinstance(src, (str, Path)): raise TypeError(f"arch={arch!r} (a timm tag) takes a weights file as src")
         import timm
         kw = dict(num_classes=0, dynamic_img_size=True, **kwargs)
-        sd = backbone_state(src, which)
-        _check_same_vit(sd, timm.create_model(arch, pretrained=False, **kw), str(src))
-        return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
+        raw = read_checkpoint(src)
+        sd, model = backbone_state(raw, which), timm.create_model(arch, pretrained=False, **kw)
+        _check_same_vit(sd, model, str(src))
+        if set(sd) == {k for k in raw if not k.startswith(('head.', 'fc.', 'classifier.'))}:  # timm's own layout
+            return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
+        # ours or the authors': timm would skip their nested or prefixed keys and keep its random weights
+        return load_dino_weights(model, sd, which=which, strict=True)
     if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')) and 'patch' not in arch:
         kwargs.setdefault('patch_size', 16)
     enc = create_encoder(arch, **kwargs)
