@@ -7,8 +7,9 @@ them costs next to nothing (width 48 instead of 384, 48 px images, 32/16 px crop
 row counts the aten operations the phase dispatches (a machine-independent number: on a GPU nearly each is one kernel
 launch; a `_foreach_*` op launches a few kernels for a whole list of tensors) and times it, with variants side by side:
 
-- augmentation: our pipelines called once per crop with Kornia's per-image resize (what a GPU ran before), against
-  `apply_pipelines` (the local crops in one call) with `BatchedResizedCrop`'s batched resize (what a GPU runs now);
+- augmentation: our pipelines called once per crop with `RandomResizedCropPIL(batched=False)` (one antialiased
+  `F.interpolate` per crop, the CPU path), against `apply_pipelines` (the local crops in one call) with `batched=True`
+  (`resized_crops`: one gather and two resampling matmuls for all crops, the path a GPU takes);
 - optimizer: fastai's `Adam` (a Python loop over parameters), `ForeachAdam` (the same numbers with `_foreach` ops,
   what `dino_learner` uses) and `torch.optim.AdamW` with `foreach=True`;
 - clipping and EMA: ours (`torch._foreach_*`) against the reference's loops;
@@ -48,11 +49,11 @@ def tiny_vit_s(n_local, batch, width=48):
     def head(): return DINOHead(width, 64, hidden_dim=32, bottleneck_dim=16)
     torch.manual_seed(0)
     model = DINOModel(nn.Sequential(enc(0.1), head()), nn.Sequential(enc(0.), head()))
-    # separate objects per local crop: the list as it was before apply_pipelines grouped them
+    # one pipeline object per local crop, called one by one, against the grouped list apply_pipelines calls once
     sep = (get_dino_aug_pipelines(num_crops=(2, 0), crop_sizes=(32, 16))
            + [get_dino_aug_pipelines(num_crops=(2, 1), crop_sizes=(32, 16))[2] for _ in range(n_local)])
     grouped = get_dino_aug_pipelines(num_crops=(2, n_local), crop_sizes=(32, 16))
-    # the resize a GPU gets: per image (Kornia's, what it got before) against one batched gather (BatchedResizedCrop's)
+    # one interpolate per crop (the CPU path) against one batched gather and matmuls (what a GPU runs)
     for p in sep: p.crop.batched = False
     for p in grouped: p.crop.batched = True
     return model, sep, grouped, torch.rand(batch, 3, 48, 48)

@@ -149,7 +149,8 @@ def check_out_dir(out, run_id:str|None=None, need_bytes:int=0, create:bool=True)
 def save_outputs(learn:Learner, out:Path, metrics:dict, att_imgs=None, saver:SaveCheckpoint|None=None):
     ("Write teacher backbone (safetensors), metrics JSON, final "
      "checkpoint and attention picture into `out`; return paths")
-    from self_supervised.checkpoint import export_backbone, atomic_save, save_checkpoint
+    from self_supervised.weights import export_backbone, atomic_save
+    from self_supervised.checkpoint import save_checkpoint
     out = Path(out)
     bb = export_backbone(learn, out/'teacher_backbone.safetensors')
     js = atomic_save(json.dumps(metrics, indent=2), out/'metrics.json', save=lambda o,p: Path(p).write_text(o))
@@ -260,7 +261,7 @@ def _build_config(kwargs):
         _warn(f"--size {kwargs['size']} now bounds each photo's shorter side, aspect ratio kept (photos are no longer "
               f"squished to a square): the same as --max_size {kwargs['size']}")
         kwargs = {**kwargs, 'max_size': kwargs['size'], 'size': None}
-    from self_supervised.checkpoint import read_checkpoint
+    from self_supervised.weights import read_checkpoint
     given, ck, resume = _given(kwargs), None, kwargs['resume']
     if resume is not None:
         try: ck = read_checkpoint(resume)
@@ -292,7 +293,7 @@ def _optimizer(name):
 
 def _os_error(e):
     "One line for an OSError: ours are one line already; the system's without their '[Errno N]' prefix"
-    from self_supervised.checkpoint import SaveError
+    from self_supervised.weights import SaveError
     if isinstance(e, SaveError) or not e.strerror: return str(e).splitlines()[0]
     return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
 
@@ -310,8 +311,8 @@ def _train(kwargs):
     from fastai.callback.progress import ProgressCallback
     from self_supervised.data import dino_dls, sample_images_path
     from self_supervised.vision.dino import dino_learner
-    from self_supervised.checkpoint import (SaveCheckpoint, atomic_save, read_checkpoint, checkpoint_bytes,
-                                            checkpoint_run_id, SaveOnInterrupt, NoSpaceError)
+    from self_supervised.checkpoint import SaveCheckpoint, checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt
+    from self_supervised.weights import atomic_save, read_checkpoint, NoSpaceError
     from self_supervised.monitor import CollapseMonitor, PlainProgress
     import self_supervised.distributed  # adds Learner.dino_distrib_ctx
     try:

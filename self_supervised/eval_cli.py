@@ -16,13 +16,11 @@ _OUR_VITS = ('vit_tiny', 'vit_small', 'vit_base', 'deit_tiny', 'deit_small', 'de
 def load_eval_backbone(weights, arch:str='vit_small', patch_size:int=16, which:str='teacher', device=None):
     "A backbone of `arch` (our ViTs take `patch_size`) with the weights of a checkpoint or backbone file, in eval mode"
     # imported here, not at the top: `dino_eval --help` and argument errors stay instant
-    from self_supervised.layers import create_encoder
-    from self_supervised.weights import load_dino_weights
+    from self_supervised.weights import load_backbone_weights
     if not Path(weights).is_file():
         raise FileNotFoundError(f"{weights} is not a file: pass a checkpoint or backbone file")
-    model = create_encoder(arch, **(dict(patch_size=patch_size) if arch in _OUR_VITS else {}))
-    load_dino_weights(model, weights, which=which)
-    return model.to(device or 'cpu').eval()
+    kw = dict(patch_size=patch_size) if arch in _OUR_VITS else {}
+    return load_backbone_weights(weights, arch, which=which, **kw).to(device or 'cpu').eval()
 
 # %% ../nbs/21_eval_cli.ipynb #2a78900a
 class _Parser(argparse.ArgumentParser):

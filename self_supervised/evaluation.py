@@ -124,7 +124,8 @@ def get_backbone(model, which:str='teacher', arch:str|None=None, **kwargs) -> nn
 _MODES = ('cls', 'last4', 'cls_avgpool')
 
 def _is_vit(m:nn.Module) -> bool:
-    return hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None and hasattr(m, 'num_prefix_tokens')
+    return (hasattr(m, 'forward_intermediates') and getattr(m, 'cls_token', None) is not None
+            and hasattr(m, 'num_prefix_tokens'))
 
 def _check_mode(mode, backbone):
     if mode not in _MODES: raise ValueError(f"mode={mode!r}: use one of {_MODES}")
@@ -174,7 +175,8 @@ def _normalize(x:Tensor, normalize:bool=True) -> Tensor:
     if x.min() < -1e-3 or x.max() > 1 + 1e-3:
         warnings.warn(f"Images range over [{x.min():.2f}, {x.max():.2f}], not [0, 1]: they look normalised already. "
                       "Pass normalize=False if they are.")
-    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in (imagenet_mean, imagenet_std))
+    mean, std = (torch.tensor(s, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+                 for s in (imagenet_mean, imagenet_std))
     return (x - mean) / std
 
 def model_device(m:nn.Module) -> torch.device:

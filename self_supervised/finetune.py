@@ -30,7 +30,8 @@ from fastai.optimizer import Adam
 # %% ../nbs/33_finetune.ipynb #1b3b134d
 from .augmentations import IMAGENET_MEAN, IMAGENET_STD
 from .layers import create_encoder
-from .evaluation import get_backbone, backbone_features, PooledFeatures, linear_classifier, _check_mode, _is_vit
+from .evaluation import (get_backbone, backbone_features, PooledFeatures, linear_classifier, _check_mode,
+                                        _is_vit)
 from .weights import (read_checkpoint, load_dino_weights, CheckpointError, backbone_state, vit_shape,
                                      load_backbone_weights, _check_same_vit)
 

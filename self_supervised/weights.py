@@ -107,19 +107,21 @@ def read_checkpoint(path:str|Path, map_location='cpu') -> dict:
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
         try: return load_file(str(path), device=str(map_location))
-        except Exception as e: raise CheckpointError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from None
+        except Exception as e:
+            raise CheckpointError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from None
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if 'Unsupported global' in str(e) or 'GLOBAL' in str(e):
-            raise CheckpointError(f"Refused to load {path}: it contains Python objects other than tensors and plain data, "
-                "and loading them could run code. Only if you trust the file, load it with "
-                f"torch.load(path, weights_only=False) and pass the resulting dict instead. (torch: {_unsafe(e)})") from None
+            raise CheckpointError(f"Refused to load {path}: it contains Python objects other than tensors and plain "
+                "data, and loading them could run code. Only if you trust the file, load it with "
+                "torch.load(path, weights_only=False) and pass the resulting dict instead. "
+                f"(torch: {_unsafe(e)})") from None
         raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is corrupt: {e}") from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is corrupt or truncated (an interrupted copy or save?): {str(e).splitlines()[0]}. "
-                              "Use an earlier checkpoint.") from None
+        raise CheckpointError(f"{path} is corrupt or truncated (an interrupted copy or save?): "
+                              f"{str(e).splitlines()[0]}. Use an earlier checkpoint.") from None
 
 # %% ../nbs/11_weights.ipynb #f2a9b83b
 def _diff_keys(sd:dict, target:dict, what:str) -> str|None:
@@ -134,8 +136,11 @@ def _diff_keys(sd:dict, target:dict, what:str) -> str|None:
                           + (f' ... ({len(shapes)} in all)' if len(shapes) > 6 else ''))
     if missing: msg.append(f"  missing in the file: {_few(missing)}")
     if unexpected: msg.append(f"  not in the model: {_few(unexpected)}")
-    if any('last_layer' in k or k == 'center' for k,*_ in shapes): msg.append("  -> the head's out_dim (K) differs: build the model with the file's out_dim")
-    elif shapes or missing or unexpected: msg.append("  -> it was saved from another architecture (depth, width, patch size or head): build the same model")
+    if any('last_layer' in k or k == 'center' for k,*_ in shapes):
+        msg.append("  -> the head's out_dim (K) differs: build the model with the file's out_dim")
+    elif shapes or missing or unexpected:
+        msg.append("  -> it was saved from another architecture (depth, width, patch size or head): "
+                   "build the same model")
     return '\n'.join(msg)
 
 def _load_into(module:nn.Module, sd:dict, what:str):
@@ -144,11 +149,12 @@ def _load_into(module:nn.Module, sd:dict, what:str):
     module.load_state_dict(sd)
 
 def _compat_keys(sd, module):
-    "Rename old weight-norm keys (`weight_g`/`weight_v`) as `load_state_dict`'s compatibility hook will, for comparison only"
+    "Rename old weight-norm keys (`weight_g`/`weight_v`) as `load_state_dict`'s compatibility hook does, to compare"
     tgt = module.state_dict()
     out = {}
     for k,v in sd.items():
-        for old,new in (('weight_g', 'parametrizations.weight.original0'), ('weight_v', 'parametrizations.weight.original1')):
+        for old,new in (('weight_g', 'parametrizations.weight.original0'),
+                        ('weight_v', 'parametrizations.weight.original1')):
             if k.endswith(old) and k[:-len(old)] + new in tgt: k = k[:-len(old)] + new
         out[k] = v
     return out
@@ -231,7 +237,8 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
                 head = net[-1] if isinstance(net, nn.Sequential) else None
                 if head is not None and hd: _load_into(head, hd, f'{part} head in {name}')
                 elif strict: raise CheckpointError(f"{name} has no {part} head, or the model's {part} is not "
-                                                   "nn.Sequential(backbone, head): pass strict=False to load backbones only")
+                                                   "nn.Sequential(backbone, head): pass strict=False to load "
+                                                   "backbones only")
             c = (sd.get('dino_loss') or {}).get('center')
             if c is not None:
                 if c.shape != model.center.shape:
@@ -253,7 +260,7 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
 
 # %% ../nbs/11_weights.ipynb #b0f7f0b9
 def backbone_state(src, which:str='teacher') -> dict:
-    "The `which` backbone's weights (timm names) in a file or state dict: ours, the authors' (full or backbone-only), timm's"
+    "The `which` backbone's weights (timm names) in a file or state dict: ours, the authors' (full or backbone), timm's"
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
     sd = read_checkpoint(src) if not isinstance(src, dict) else src
     if sd.get('format') == 'self_supervised.dino/1':  # ours: nn.Sequential(MultiCropWrapper(encoder), head)
@@ -298,7 +305,8 @@ def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
     "A backbone of architecture `arch` (created with `kwargs`) with the weights of the safetensors file `fname`"
     from safetensors.torch import load_file
     fname = Path(fname)
-    if not fname.is_file(): raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
+    if not fname.is_file():
+        raise FileNotFoundError(f"{fname} is not a file: pass a safetensors file of backbone weights")
     if arch is None: raise ValueError(f"Pass arch= with the file {fname.name} (e.g. arch='vit_small', patch_size=16, "
                                       "or a timm name): the file holds weights only")
     model = create_encoder(arch, **kwargs)
@@ -306,10 +314,11 @@ def load_backbone(fname, arch:str, which:str='teacher', **kwargs) -> nn.Module:
     hint = f"{fname.name} does not hold the weights of a {arch} backbone built with {kwargs}"
     try: missing, unexpected = model.load_state_dict(sd, strict=False)
     except RuntimeError as e:  # shapes differ
-        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... Check arch and its arguments (patch_size, ...)") from None
+        raise ValueError(f"{hint}: {str(e).splitlines()[1].strip()} ... "
+                         "Check arch and its arguments (patch_size, ...)") from None
     if missing or unexpected:
-        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. "
-                         f"{unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
+        raise ValueError(f"{hint}: {len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected "
+                         f"(e.g. {unexpected[:3]}). Check arch and its arguments (patch_size, depth, ...)")
     return model
 
 # %% ../nbs/11_weights.ipynb #f6cb867d
@@ -318,14 +327,19 @@ def _timm_tagged(arch): return isinstance(arch, str) and '.' in arch
 def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) -> nn.Module:
     "A fresh `arch` backbone (pooled features, no classifier) holding the `which` backbone weights of `src`"
     if isinstance(src, (str, Path)) and not Path(src).is_file():
-        raise FileNotFoundError(f"No weights file at {src}: pass a checkpoint, a backbone file, or src=None for random weights")
+        raise FileNotFoundError(f"No weights file at {src}: pass a checkpoint, a backbone file, "
+                                "or src=None for random weights")
     if _timm_tagged(arch):
         if not isinstance(src, (str, Path)): raise TypeError(f"arch={arch!r} (a timm tag) takes a weights file as src")
         import timm
         kw = dict(num_classes=0, dynamic_img_size=True, **kwargs)
-        sd = backbone_state(src, which)
-        _check_same_vit(sd, timm.create_model(arch, pretrained=False, **kw), str(src))
-        return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
+        raw = read_checkpoint(src)
+        sd, model = backbone_state(raw, which), timm.create_model(arch, pretrained=False, **kw)
+        _check_same_vit(sd, model, str(src))
+        if set(sd) == {k for k in raw if not k.startswith(('head.', 'fc.', 'classifier.'))}:  # timm's own layout
+            return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
+        # ours or the authors': timm would skip their nested or prefixed keys and keep its random weights
+        return load_dino_weights(model, sd, which=which, strict=True)
     if isinstance(arch, str) and arch.startswith(('vit_', 'deit_')) and 'patch' not in arch:
         kwargs.setdefault('patch_size', 16)
     enc = create_encoder(arch, **kwargs)
