@@ -259,6 +259,13 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
     return model
 
 # %% ../nbs/11_weights.ipynb #b0f7f0b9
+_CLASSIFIER = ('head.weight', 'head.bias')                    # a ViT's classifier
+_CLASSIFIER_PARTS = ('head.fc.', 'fc.', 'classifier.', 'last_linear.')  # convnets' (a convnext keeps head.norm)
+
+def _is_classifier(k:str) -> bool:
+    "Whether key `k` belongs to a timm model's final classifier, which a backbone (num_classes=0) does not have"
+    return k in _CLASSIFIER or k.startswith(_CLASSIFIER_PARTS)
+
 def backbone_state(src, which:str='teacher') -> dict:
     "The `which` backbone's weights (timm names) in a file or state dict: ours, the authors' (full or backbone), timm's"
     if which not in ('teacher', 'student'): raise ValueError(f"which={which!r}: use 'teacher' or 'student'")
@@ -278,7 +285,7 @@ def backbone_state(src, which:str='teacher') -> dict:
         pre = first(p for p in ('0.encoder.', 'backbone.', 'encoder.') if any(k.startswith(p) for k in sd))
         if pre is not None: sd = {k: v for k, v in sd.items() if k.startswith(pre)}
     sd = _strip(sd, 'backbone.', '0.encoder.', 'encoder.')
-    return {k: v for k, v in sd.items() if not k.startswith(('head.', 'fc.', 'classifier.'))}
+    return {k: v for k, v in sd.items() if not _is_classifier(k)}
 
 def vit_shape(sd:dict) -> dict|None:
     "Patch size, width and depth of the ViT whose weights are `sd` (None if `sd` is no ViT)"
