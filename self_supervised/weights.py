@@ -252,7 +252,7 @@ def load_dino_weights(model, src, which:str='teacher', strict:bool=True):
     for enc in targets:
         own = enc.state_dict()
         # classifier weights of a supervised checkpoint have no place in a pooled-feature backbone
-        bsd = {k: v for k,v in sd.items() if k in own or not k.startswith(('head.', 'fc.', 'classifier.'))}
+        bsd = {k: v for k,v in sd.items() if k in own or not _is_classifier(k)}
         bsd = _resample_pos(bsd, enc)
         if strict: _load_into(enc, bsd, f'backbone in {name}')
         else: enc.load_state_dict(bsd, strict=False)
@@ -343,7 +343,7 @@ def load_backbone_weights(src, arch='vit_small', which:str='teacher', **kwargs) 
         raw = read_checkpoint(src)
         sd, model = backbone_state(raw, which), timm.create_model(arch, pretrained=False, **kw)
         _check_same_vit(sd, model, str(src))
-        if set(sd) == {k for k in raw if not k.startswith(('head.', 'fc.', 'classifier.'))}:  # timm's own layout
+        if set(sd) == {k for k in raw if not _is_classifier(k)}:  # timm's own layout
             return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(src)), **kw)
         # ours or the authors': timm would skip their nested or prefixed keys and keep its random weights
         return load_dino_weights(model, sd, which=which, strict=True)
