@@ -305,12 +305,11 @@ def _advice_flags(msg):
 
 def _train(kwargs):
     import numpy as np, torch
-    with warnings.catch_warnings():  # fastai.layers decorates with torch.jit.script, which torch deprecates
-        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
-        from fastai.basics import set_seed, num_distrib, rank_distrib
+    # first: vision.dino imports fastai with torch's jit.script deprecation warning filtered
+    from self_supervised.vision.dino import dino_learner
+    from fastai.basics import set_seed, num_distrib, rank_distrib
     from fastai.callback.progress import ProgressCallback
     from self_supervised.data import dino_dls, sample_images_path
-    from self_supervised.vision.dino import dino_learner
     from self_supervised.checkpoint import SaveCheckpoint, checkpoint_bytes, checkpoint_run_id, SaveOnInterrupt
     from self_supervised.weights import atomic_save, read_checkpoint, NoSpaceError
     from self_supervised.monitor import CollapseMonitor, PlainProgress
