@@ -7,11 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 V=$(realpath -m "${LATEST_VENV:-.venv-latest}")
 start=$(date +%s)
-free_kb=$(df -Pk "$(dirname "$V")" | awk 'NR==2 {print $4}')
-if [ ! -x "$V/bin/python" ] && [ "$free_kb" -lt $((7 * 1024 * 1024)) ]; then
-  echo "tools/check_latest.sh: $V needs about 7 GB of disk, $((free_kb / 1024 / 1024)) GB are free: free some space and re-run" >&2
-  exit 1
-fi
+[ -x "$V/bin/python" ] || bash tools/need_disk.sh "$(dirname "$V")" "tools/check_latest.sh: $V"
 [ -x "$V/bin/python" ] || "${PYTHON:-python3}" -m venv "$V"
 log=$(mktemp)
 pipi() { "$V/bin/python" -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1 || { grep -v "^WARNING: Location" "$log"; exit 1; }; }

@@ -8,12 +8,7 @@ stamp=$(cat settings.ini constraints.txt setup.py | sha256sum | cut -c1-16)
 if [ -f .venv/.stamp ] && [ "$(cat .venv/.stamp)" = "$stamp" ] && .venv/bin/python -c "import self_supervised" 2>/dev/null; then
   exit 0
 fi
-# torch's CUDA build with its libraries takes ~6.5 GB: say so before pip fails half-way with "No space left on device"
-free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
-if [ ! -x .venv/bin/python ] && [ "$free_kb" -lt $((7 * 1024 * 1024)) ]; then
-  echo "tools/setup.sh: .venv needs about 7 GB of disk, $(pwd) has $((free_kb / 1024 / 1024)) GB free: free some space (old clones, pip caches) and re-run" >&2
-  exit 1
-fi
+[ -x .venv/bin/python ] || bash tools/need_disk.sh . "tools/setup.sh: .venv"
 echo "Installing into .venv (first run takes about 2-3 minutes)..."
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -U "pip>=24" 2>&1 | grep -v "^WARNING: Location" || true
